@@ -1,0 +1,445 @@
+//! Enrichment jobs: their progression (as moto's state manager does it), results and cursor pages.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::error::ErrorItem;
+
+/// How a job moves from `queued` to `completed`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Progression {
+    /// Done at the first poll.
+    Immediate,
+    /// Done at the Nth poll, processing (with results growing) before.
+    Polls(u32),
+    /// Done this many seconds after creation.
+    Seconds(f64),
+    /// Never finishes: for deadline tests.
+    Never,
+}
+
+impl FromStr for Progression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!("job_progression is `immediate`, `polls:N`, `seconds:S` or `never`, got `{s}`")
+        };
+        match s.split_once(':') {
+            None if s == "immediate" => Ok(Progression::Immediate),
+            None if s == "never" => Ok(Progression::Never),
+            Some(("polls", n)) => n
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .map(Progression::Polls)
+                .ok_or_else(bad),
+            Some(("seconds", n)) => n
+                .parse()
+                .ok()
+                .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+                .map(Progression::Seconds)
+                .ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Progression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Progression::Immediate => f.write_str("immediate"),
+            Progression::Polls(n) => write!(f, "polls:{n}"),
+            Progression::Seconds(s) => write!(f, "seconds:{s}"),
+            Progression::Never => f.write_str("never"),
+        }
+    }
+}
+
+impl Serialize for Progression {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Progression {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Queued,
+    Processing,
+    Completed,
+    Canceled,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Processing => "processing",
+            Status::Completed => "completed",
+            Status::Canceled => "canceled",
+            Status::Error => "error",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Completed | Status::Canceled | Status::Error)
+    }
+}
+
+/// What enriching one lead found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Enriched(u32),
+    NotFound,
+    GdprRemoved,
+}
+
+pub struct Job {
+    pub id: u64,
+    pub status: Status,
+    pub reveal_email: bool,
+    pub reveal_phone_numbers: bool,
+    pub leads: Vec<Map<String, Value>>,
+    pub outcomes: Vec<Outcome>,
+    /// Results produced so far (they are the first `processed` leads).
+    pub processed: usize,
+    pub first_result_id: u64,
+    pub errors: Vec<ErrorItem>,
+    progression: Progression,
+    created: Instant,
+    polls: u32,
+    fails: bool,
+}
+
+/// A page of results: the index range into the job's results, and whether there is more either way.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Page {
+    pub start: usize,
+    pub end: usize,
+    pub has_prev: bool,
+    pub has_next: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    First,
+    After(u64),
+    Before(u64),
+}
+
+impl Job {
+    pub fn total(&self) -> usize {
+        self.leads.len()
+    }
+
+    /// Moves the job on as its progression says, charging each result through `charge`; a charge that fails
+    /// ends the job in `error` with that error, keeping the results before it.
+    pub fn advance(
+        &mut self,
+        now: Instant,
+        poll: bool,
+        mut charge: impl FnMut(Outcome) -> Result<(), ErrorItem>,
+    ) {
+        if self.status.is_terminal() {
+            return;
+        }
+        if poll {
+            self.polls += 1;
+        }
+        let total = self.total();
+        let target = match self.progression {
+            Progression::Immediate if self.polls > 0 => total,
+            Progression::Immediate | Progression::Never => 0,
+            Progression::Polls(n) => total * (self.polls.min(n) as usize) / n as usize,
+            Progression::Seconds(s) => {
+                let elapsed = now.duration_since(self.created).as_secs_f64();
+                if s <= 0.0 || elapsed >= s {
+                    total
+                } else {
+                    ((total as f64) * elapsed / s) as usize
+                }
+            }
+        };
+        let done = match self.progression {
+            Progression::Immediate => self.polls > 0,
+            Progression::Polls(n) => self.polls >= n,
+            Progression::Seconds(_) => target >= total,
+            Progression::Never => false,
+        };
+        if self.polls > 0 || target > 0 {
+            self.status = Status::Processing;
+        }
+        while self.processed < target {
+            if let Err(e) = charge(self.outcomes[self.processed]) {
+                self.status = Status::Error;
+                self.errors = vec![e];
+                return;
+            }
+            self.processed += 1;
+        }
+        if done {
+            if self.fails {
+                self.status = Status::Error;
+                self.errors = vec![ErrorItem::new(
+                    500,
+                    "internal_server_error",
+                    "Internal server error",
+                    "The enrichment request failed while processing; results produced before the failure are kept.",
+                )];
+            } else {
+                self.status = Status::Completed;
+            }
+        }
+    }
+
+    pub fn cancel(&mut self) {
+        if !self.status.is_terminal() {
+            self.status = Status::Canceled;
+        }
+    }
+
+    pub fn page(&self, size: usize, cursor: Cursor) -> Page {
+        let n = self.processed;
+        let index = |id: u64| id.saturating_sub(self.first_result_id) as usize;
+        let (start, end) = match cursor {
+            Cursor::First => (0, size.min(n)),
+            Cursor::After(id) if id < self.first_result_id => (0, size.min(n)),
+            Cursor::After(id) => {
+                let s = (index(id) + 1).min(n);
+                (s, (s + size).min(n))
+            }
+            Cursor::Before(id) => {
+                let e = index(id).min(n);
+                (e.saturating_sub(size), e)
+            }
+        };
+        Page {
+            start,
+            end,
+            has_prev: start > 0 && start < end,
+            has_next: end < n && start < end,
+        }
+    }
+}
+
+/// All jobs of the sandbox, with the ids handed out so far.
+#[derive(Default)]
+pub struct JobStore {
+    pub jobs: HashMap<u64, Job>,
+    pub by_idempotency_key: HashMap<String, u64>,
+    next_id: u64,
+    next_result_id: u64,
+}
+
+pub struct NewJob {
+    pub leads: Vec<Map<String, Value>>,
+    pub outcomes: Vec<Outcome>,
+    pub reveal_email: bool,
+    pub reveal_phone_numbers: bool,
+    pub progression: Progression,
+    pub fails: bool,
+}
+
+impl JobStore {
+    pub fn create(&mut self, new: NewJob, now: Instant) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let first_result_id = self.next_result_id + 1;
+        self.next_result_id += new.leads.len() as u64;
+        self.jobs.insert(
+            id,
+            Job {
+                id,
+                status: Status::Queued,
+                reveal_email: new.reveal_email,
+                reveal_phone_numbers: new.reveal_phone_numbers,
+                leads: new.leads,
+                outcomes: new.outcomes,
+                processed: 0,
+                first_result_id,
+                errors: Vec::new(),
+                progression: new.progression,
+                created: now,
+                polls: 0,
+                fails: new.fails,
+            },
+        );
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(n: usize, progression: Progression) -> (JobStore, u64) {
+        let mut store = JobStore::default();
+        let id = store.create(
+            NewJob {
+                leads: vec![Map::new(); n],
+                outcomes: (0..n as u32).map(Outcome::Enriched).collect(),
+                reveal_email: false,
+                reveal_phone_numbers: false,
+                progression,
+                fails: false,
+            },
+            Instant::now(),
+        );
+        (store, id)
+    }
+
+    #[test]
+    fn progression_parses_and_prints() {
+        for s in ["immediate", "never", "polls:3", "seconds:1.5"] {
+            assert_eq!(s.parse::<Progression>().unwrap().to_string(), s);
+        }
+        for s in ["polls:0", "polls:x", "seconds:-1", "later", ""] {
+            assert!(s.parse::<Progression>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn polls_progression_finishes_on_the_nth_poll() {
+        let (mut store, id) = job(10, Progression::Polls(3));
+        let j = store.jobs.get_mut(&id).unwrap();
+        let now = Instant::now();
+        assert_eq!(j.status, Status::Queued);
+        j.advance(now, true, |_| Ok(()));
+        assert_eq!((j.status, j.processed), (Status::Processing, 3));
+        j.advance(now, true, |_| Ok(()));
+        assert_eq!((j.status, j.processed), (Status::Processing, 6));
+        j.advance(now, true, |_| Ok(()));
+        assert_eq!((j.status, j.processed), (Status::Completed, 10));
+    }
+
+    #[test]
+    fn immediate_and_never() {
+        let (mut store, id) = job(5, Progression::Immediate);
+        let j = store.jobs.get_mut(&id).unwrap();
+        j.advance(Instant::now(), true, |_| Ok(()));
+        assert_eq!(j.status, Status::Completed);
+        let (mut store, id) = job(5, Progression::Never);
+        let j = store.jobs.get_mut(&id).unwrap();
+        for _ in 0..100 {
+            j.advance(Instant::now(), true, |_| Ok(()));
+        }
+        assert_eq!((j.status, j.processed), (Status::Processing, 0));
+        j.cancel();
+        assert_eq!(j.status, Status::Canceled);
+    }
+
+    #[test]
+    fn a_failed_charge_ends_the_job_keeping_earlier_results() {
+        let (mut store, id) = job(10, Progression::Immediate);
+        let j = store.jobs.get_mut(&id).unwrap();
+        let mut budget = 4;
+        j.advance(Instant::now(), true, |_| {
+            if budget == 0 {
+                return Err(ErrorItem::new(
+                    402,
+                    "insufficient_credits",
+                    "Insufficient credits",
+                    "out",
+                ));
+            }
+            budget -= 1;
+            Ok(())
+        });
+        assert_eq!((j.status, j.processed), (Status::Error, 4));
+        assert_eq!(j.errors[0].code, "insufficient_credits");
+    }
+
+    #[test]
+    fn cursor_pages_walk_both_ways_without_gaps() {
+        let (mut store, first) = job(3, Progression::Immediate);
+        let id = store.create(
+            NewJob {
+                leads: vec![Map::new(); 250],
+                outcomes: vec![Outcome::NotFound; 250],
+                reveal_email: false,
+                reveal_phone_numbers: false,
+                progression: Progression::Immediate,
+                fails: false,
+            },
+            Instant::now(),
+        );
+        assert_ne!(first, id);
+        let j = store.jobs.get_mut(&id).unwrap();
+        j.advance(Instant::now(), true, |_| Ok(()));
+        assert_eq!(j.first_result_id, 4);
+        let p = j.page(100, Cursor::First);
+        assert_eq!(
+            p,
+            Page {
+                start: 0,
+                end: 100,
+                has_prev: false,
+                has_next: true
+            }
+        );
+        let last_id = j.first_result_id + 99;
+        let p = j.page(100, Cursor::After(last_id));
+        assert_eq!(
+            p,
+            Page {
+                start: 100,
+                end: 200,
+                has_prev: true,
+                has_next: true
+            }
+        );
+        let p = j.page(100, Cursor::After(j.first_result_id + 199));
+        assert_eq!(
+            p,
+            Page {
+                start: 200,
+                end: 250,
+                has_prev: true,
+                has_next: false
+            }
+        );
+        let p = j.page(100, Cursor::Before(j.first_result_id + 200));
+        assert_eq!(
+            p,
+            Page {
+                start: 100,
+                end: 200,
+                has_prev: true,
+                has_next: true
+            }
+        );
+        let p = j.page(100, Cursor::Before(j.first_result_id + 50));
+        assert_eq!(
+            p,
+            Page {
+                start: 0,
+                end: 50,
+                has_prev: false,
+                has_next: true
+            }
+        );
+        let p = j.page(100, Cursor::After(10_000));
+        assert_eq!(
+            p,
+            Page {
+                start: 250,
+                end: 250,
+                has_prev: false,
+                has_next: false
+            }
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The credit ledger: two pools (email, phone), charged as api-notes describe.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+const FOUND_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// What a call wants to be charged for, for one person.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wants {
+    pub email: bool,
+    pub phone: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Charge {
+    pub person_id: String,
+    /// `found`, `email` or `phone`.
+    pub kind: &'static str,
+    pub pool: &'static str,
+    pub amount: f64,
+    /// `find` or `enrichment`.
+    pub via: &'static str,
+}
+
+/// The pool that ran short.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Insufficient(pub &'static str);
+
+pub struct Ledger {
+    // Half-credits, so the 0.5 charge for a found person stays exact.
+    email_halves: i64,
+    phone: i64,
+    found_at: HashMap<u32, Instant>,
+    email_revealed: HashSet<u32>,
+    phone_revealed: HashSet<u32>,
+    pub charges: Vec<Charge>,
+}
+
+impl Ledger {
+    pub fn new(email_credits: f64, phone_credits: f64) -> Self {
+        Ledger {
+            email_halves: (email_credits * 2.0).floor() as i64,
+            phone: phone_credits.floor() as i64,
+            found_at: HashMap::new(),
+            email_revealed: HashSet::new(),
+            phone_revealed: HashSet::new(),
+            charges: Vec::new(),
+        }
+    }
+
+    pub fn email_credits(&self) -> f64 {
+        self.email_halves as f64 / 2.0
+    }
+
+    pub fn phone_credits(&self) -> f64 {
+        self.phone as f64
+    }
+
+    pub fn set_balances(&mut self, email_credits: f64, phone_credits: f64) {
+        self.email_halves = (email_credits * 2.0).floor() as i64;
+        self.phone = phone_credits.floor() as i64;
+    }
+
+    /// Charges a found person (and what is revealed, when there is something to reveal) all or nothing.
+    pub fn charge(
+        &mut self,
+        person: u32,
+        person_id: &str,
+        wants: Wants,
+        via: &'static str,
+        now: Instant,
+    ) -> Result<(), Insufficient> {
+        let found = self
+            .found_at
+            .get(&person)
+            .is_none_or(|t| now.duration_since(*t) >= FOUND_WINDOW);
+        let email = wants.email && !self.email_revealed.contains(&person);
+        let phone = wants.phone && !self.phone_revealed.contains(&person);
+        let email_halves = i64::from(found) + 2 * i64::from(email);
+        if email_halves > self.email_halves {
+            return Err(Insufficient("email"));
+        }
+        if i64::from(phone) > self.phone {
+            return Err(Insufficient("phone"));
+        }
+        self.email_halves -= email_halves;
+        self.phone -= i64::from(phone);
+        let mut record = |kind, pool, amount| {
+            self.charges.push(Charge {
+                person_id: person_id.to_string(),
+                kind,
+                pool,
+                amount,
+                via,
+            })
+        };
+        if found {
+            record("found", "email", 0.5);
+            self.found_at.insert(person, now);
+        }
+        if email {
+            record("email", "email", 1.0);
+            self.email_revealed.insert(person);
+        }
+        if phone {
+            record("phone", "phone", 1.0);
+            self.phone_revealed.insert(person);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_thing_is_charged_once_per_person() {
+        let mut l = Ledger::new(10.0, 2.0);
+        let now = Instant::now();
+        let both = Wants {
+            email: true,
+            phone: true,
+        };
+        l.charge(1, "p1", both, "find", now).unwrap();
+        assert_eq!((l.email_credits(), l.phone_credits()), (8.5, 1.0));
+        l.charge(1, "p1", both, "find", now).unwrap();
+        assert_eq!((l.email_credits(), l.phone_credits()), (8.5, 1.0));
+        l.charge(2, "p2", Wants::default(), "find", now).unwrap();
+        assert_eq!(l.email_credits(), 8.0);
+        l.charge(1, "p1", Wants::default(), "find", now + FOUND_WINDOW)
+            .unwrap();
+        assert_eq!(l.email_credits(), 7.5);
+        assert_eq!(l.charges.len(), 5);
+    }
+
+    #[test]
+    fn short_pools_refuse_without_charging() {
+        let mut l = Ledger::new(1.0, 0.0);
+        let now = Instant::now();
+        let phone = Wants {
+            email: false,
+            phone: true,
+        };
+        assert_eq!(
+            l.charge(1, "p", phone, "find", now),
+            Err(Insufficient("phone"))
+        );
+        assert_eq!(l.email_credits(), 1.0);
+        let email = Wants {
+            email: true,
+            phone: false,
+        };
+        assert_eq!(
+            l.charge(1, "p", email, "find", now),
+            Err(Insufficient("email"))
+        );
+        l.charge(1, "p", Wants::default(), "find", now).unwrap();
+        assert_eq!(l.email_credits(), 0.5);
+        assert!(l.charges.iter().all(|c| c.amount > 0.0));
+    }
+}
