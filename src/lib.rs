@@ -1,8 +1,10 @@
 //! `amplemarket._core`: the Rust core of the `amplemarket` Python package.
 //!
+//! - `core`: the API client (plain Rust: transport, retries, pacing, models, operations).
 //! - `sandbox`: the embedded emulator of the Amplemarket API (plain Rust, axum).
 //! - `python`: the PyO3 bindings; `_core` below only registers them.
 
+pub mod core;
 mod python;
 pub mod sandbox;
 
@@ -10,7 +12,18 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    use python::{client, models, people};
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<client::PyRateLimits>()?;
+    m.add_class::<models::PyPerson>()?;
+    m.add_class::<models::PyCompany>()?;
+    m.add_class::<models::PyPhoneNumber>()?;
+    m.add_class::<people::PySearchPage>()?;
+    m.add_class::<people::SearchIterator>()?;
+    m.add_class::<people::AsyncSearchIterator>()?;
+    m.add_function(wrap_pyfunction!(client::get_default_client, m)?)?;
+    m.add_function(wrap_pyfunction!(client::set_default_client, m)?)?;
     m.add_class::<python::sandbox::PySandbox>()?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_openapi, m)?)?;
     m.add_function(wrap_pyfunction!(

@@ -1,9 +1,81 @@
-"""Python SDK for the Amplemarket People API, with a Rust core and a faithful local API sandbox.
+"""Python SDK for the Amplemarket People API: a fast Rust core, blocking and async, typed results.
 
-The sandbox (``amplemarket.testing.Sandbox``, or ``amplemarket sandbox`` on the command line) emulates the API
-locally for tests and demos.
+::
+
+    import amplemarket
+
+    client = amplemarket.Client()  # AMPLEMARKET_API_KEY from the environment
+    person = amplemarket.Person.find(email="jane@techco.com", reveal_email=True, client=client)
+    company = amplemarket.Company.find(domain="techco.com", client=client)
+    for p in amplemarket.Person.search_iter(person_titles=["CEO"], max_results=200, client=client):
+        ...
+
+Every call has an awaitable twin (``find_async`` ...). ``amplemarket.testing.Sandbox`` runs a faithful local
+emulator of the API for tests and demos.
 """
 
-from amplemarket._core import __version__
+from amplemarket._core import (
+    AsyncSearchIterator,
+    Client,
+    Company,
+    Person,
+    PhoneNumber,
+    RateLimits,
+    SearchIterator,
+    SearchPage,
+    __version__,
+    get_default_client,
+    set_default_client,
+)
+from amplemarket.errors import (
+    AmplemarketError,
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigurationError,
+    InsufficientCreditsError,
+    InternalServerError,
+    InvalidInputError,
+    JobFailedError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    UnavailableForLegalReasonsError,
+)
 
-__all__ = ["__version__"]
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AmplemarketError",
+    "AsyncSearchIterator",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ClientClosedError",
+    "Company",
+    "ConfigurationError",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidInputError",
+    "JobFailedError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Person",
+    "PhoneNumber",
+    "RateLimitError",
+    "RateLimits",
+    "RequestTimeoutError",
+    "SearchIterator",
+    "SearchPage",
+    "UnavailableForLegalReasonsError",
+    "__version__",
+    "get_default_client",
+    "set_default_client",
+]

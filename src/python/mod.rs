@@ -1,2 +1,9 @@
-//! The PyO3 binding layer: thin wrappers that convert arguments and results and release the GIL while Rust works.
+//! The PyO3 binding layer: thin wrappers that convert arguments and results, and wait on the core's futures
+//! (blocking with the GIL released, or as awaitables).
+pub mod client;
+pub mod companies;
+pub mod errors;
+pub mod models;
+pub mod people;
+pub mod runtime;
 pub mod sandbox;

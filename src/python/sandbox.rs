@@ -42,7 +42,7 @@ impl PySandbox {
 #[pymethods]
 impl PySandbox {
     #[new]
-    #[pyo3(signature = (*, host = "127.0.0.1".to_string(), port = 0, seed = 0, people = 10_000, companies = None, settings = None))]
+    #[pyo3(signature = (*, host = "127.0.0.1".to_string(), port = 0, seed = 0, people = 10_000, companies = None, settings = None), text_signature = "(*, host='127.0.0.1', port=0, seed=0, people=10000, companies=None, settings=None)")]
     fn new(
         py: Python<'_>,
         host: String,

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything into a fresh virtualenv and runs every check and test: the README's test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${AMPLEMARKET_TEST_VENV:-.venv}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "virtualenv $venv"
+python3 -m venv "$venv"
+# shellcheck disable=SC1091
+. "$venv/bin/activate"
+python -m pip install -q -U pip
+step "build and install amplemarket with its dev extras"
+python -m pip install -q -e ".[dev]"
+
+step "cargo fmt --check"
+cargo fmt --check
+step "cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+step "cargo test"
+cargo test --quiet
+
+step "ruff"
+ruff check .
+ruff format --check .
+step "mypy (stubs match the extension; examples type-check)"
+python -m mypy.stubtest amplemarket._core
+mypy python/amplemarket examples
+
+step "pytest"
+pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,16 @@
+//! The client core: plain Rust, no Python. Transport (pool, auth, pacing, retries), models, and one async
+//! function per API operation; `src/python` exposes them as blocking and awaitable methods.
+
+pub mod account;
+pub mod companies;
+pub mod config;
+pub mod error;
+pub mod models;
+pub mod pacing;
+pub mod people;
+pub mod retry;
+pub mod transport;
+
+pub use config::{ApiKey, Config};
+pub use error::{Error, Result};
+pub use transport::Client;

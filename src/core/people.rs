@@ -1,0 +1,242 @@
+//! People operations: find (with reveals) and search, with their inputs checked before anything is sent.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde_json::{Map, Value};
+
+use super::error::{Error, Result};
+use super::models::{Person, SearchPage};
+use super::transport::{Client, Request};
+
+/// The lookup of `GET /people/find`.
+#[derive(Clone, Debug, Default)]
+pub struct FindQuery {
+    pub linkedin_url: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub company_name: Option<String>,
+    pub company_domain: Option<String>,
+    pub reveal_email: bool,
+    pub reveal_phone_numbers: bool,
+}
+
+const LOOKUPS: &str =
+    "`linkedin_url`, `email`, or `name` with `company_name` or `company_domain` (`title` optional)";
+
+/// `Some(trimmed)` for a usable value; an error for one that is present but blank.
+fn field(name: &str, value: &Option<String>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Err(Error::InvalidInput(format!(
+            "`{name}` is empty; leave it out or give a value (a lookup needs {LOOKUPS})"
+        ))),
+        Some(v) => Ok(Some(v.trim().to_string())),
+    }
+}
+
+impl FindQuery {
+    /// Checks the combination and the values, returning the trimmed query.
+    pub fn validated(&self) -> Result<FindQuery> {
+        let q = FindQuery {
+            linkedin_url: field("linkedin_url", &self.linkedin_url)?,
+            email: field("email", &self.email)?,
+            name: field("name", &self.name)?,
+            title: field("title", &self.title)?,
+            company_name: field("company_name", &self.company_name)?,
+            company_domain: field("company_domain", &self.company_domain)?,
+            ..self.clone()
+        };
+        if let Some(e) = &q.email {
+            let (local, domain) = e.split_once('@').unwrap_or(("", ""));
+            if local.is_empty() || !domain.contains('.') || e.contains(char::is_whitespace) {
+                return Err(Error::InvalidInput(format!(
+                    "`email` {e:?} is not an email address (like jane@example.com)"
+                )));
+            }
+        }
+        if let Some(u) = &q.linkedin_url {
+            if !u.to_ascii_lowercase().contains("linkedin.com/") {
+                return Err(Error::InvalidInput(format!(
+                    "`linkedin_url` {u:?} is not a LinkedIn profile URL (like https://www.linkedin.com/in/jane-doe)"
+                )));
+            }
+        }
+        let has_company = q.company_name.is_some() || q.company_domain.is_some();
+        if q.linkedin_url.is_some() || q.email.is_some() {
+            return Ok(q);
+        }
+        match (&q.name, has_company) {
+            (Some(_), true) => Ok(q),
+            (Some(_), false) => Err(Error::InvalidInput(
+                "`name` alone is too ambiguous: add `company_name` or `company_domain` (and `title` if you know it)".into(),
+            )),
+            (None, _) if has_company || q.title.is_some() => Err(Error::InvalidInput(format!(
+                "`title`, `company_name` and `company_domain` narrow a lookup by `name`; add `name` (a lookup needs {LOOKUPS})"
+            ))),
+            (None, _) => Err(Error::InvalidInput(format!("nothing to look up: give {LOOKUPS}"))),
+        }
+    }
+
+    fn request(&self) -> Request {
+        let mut query = Vec::new();
+        for (k, v) in [
+            ("linkedin_url", &self.linkedin_url),
+            ("email", &self.email),
+            ("name", &self.name),
+            ("title", &self.title),
+            ("company_name", &self.company_name),
+            ("company_domain", &self.company_domain),
+        ] {
+            if let Some(v) = v {
+                query.push((k.to_string(), v.clone()));
+            }
+        }
+        if self.reveal_email {
+            query.push(("reveal_email".into(), "true".into()));
+        }
+        if self.reveal_phone_numbers {
+            query.push(("reveal_phone_numbers".into(), "true".into()));
+        }
+        Request {
+            query,
+            reveal: self.reveal_email || self.reveal_phone_numbers,
+            ..Request::get("/people/find")
+        }
+    }
+}
+
+/// Finds one person; `None` when nobody matches.
+pub async fn find(client: &Client, query: &FindQuery) -> Result<Option<Person>> {
+    let query = query.validated()?;
+    match client.send(&query.request()).await {
+        Ok(resp) => Person::parse(&resp).map(Some),
+        Err(Error::Status(s)) if s.status == 404 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The filters of `POST /people/search` and the page to fetch.
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    pub person_name: Option<String>,
+    /// List filters by their API name (`person_titles`, `company_domains`…).
+    pub lists: Vec<(String, Vec<String>)>,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+pub const SEARCH_LISTS: [&str; 11] = [
+    "person_titles",
+    "person_locations",
+    "person_seniorities",
+    "person_departments",
+    "person_job_functions",
+    "company_names",
+    "company_domains",
+    "company_industries",
+    "company_sizes",
+    "company_locations",
+    "person_ids",
+];
+
+impl SearchQuery {
+    pub fn validate(&self) -> Result<()> {
+        if self.page < 1 {
+            return Err(Error::InvalidInput(format!(
+                "`page` starts at 1, got {}",
+                self.page
+            )));
+        }
+        if !(1..=100).contains(&self.page_size) {
+            return Err(Error::InvalidInput(format!(
+                "`page_size` must be from 1 to 100, got {}",
+                self.page_size
+            )));
+        }
+        for (k, values) in &self.lists {
+            if let Some(blank) = values.iter().position(|v| v.trim().is_empty()) {
+                return Err(Error::InvalidInput(format!("`{k}`[{blank}] is empty")));
+            }
+        }
+        Ok(())
+    }
+
+    fn body(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(n) = &self.person_name {
+            m.insert("person_name".into(), n.clone().into());
+        }
+        for (k, v) in &self.lists {
+            m.insert(k.clone(), v.clone().into());
+        }
+        m.insert("page".into(), self.page.into());
+        m.insert("page_size".into(), self.page_size.into());
+        Value::Object(m)
+    }
+}
+
+pub async fn search(client: &Client, query: &SearchQuery) -> Result<SearchPage> {
+    query.validate()?;
+    let req = Request {
+        is_search: true,
+        ..Request::json(Method::POST, "/people/search", &query.body())
+    };
+    SearchPage::parse(&client.send(&req).await?)
+}
+
+/// Walks search pages until the last one, and stops early on an empty page, a page seen before (a server that
+/// ignores `page` would otherwise loop forever and burn the rate limit) or `max_results`.
+#[derive(Debug)]
+pub struct SearchCursor {
+    query: SearchQuery,
+    max_results: Option<u64>,
+    yielded: u64,
+    seen_pages: HashSet<Vec<String>>,
+    done: bool,
+}
+
+impl SearchCursor {
+    pub fn new(query: SearchQuery, max_results: Option<u64>) -> Result<Self> {
+        query.validate()?;
+        Ok(SearchCursor {
+            done: max_results == Some(0),
+            query,
+            max_results,
+            yielded: 0,
+            seen_pages: HashSet::new(),
+        })
+    }
+
+    /// The next people to hand out, or `None` when the walk is over.
+    pub async fn next_page(&mut self, client: &Client) -> Result<Option<Vec<Person>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = search(client, &self.query).await?;
+        let ids: Vec<String> = page
+            .results
+            .iter()
+            .map(|p| p.raw.get().to_string())
+            .collect();
+        let mut people = page.results;
+        if people.is_empty() || !self.seen_pages.insert(ids) {
+            self.done = true;
+            return Ok(None);
+        }
+        if let Some(max) = self.max_results {
+            let left = max - self.yielded;
+            if people.len() as u64 >= left {
+                people.truncate(left as usize);
+                self.done = true;
+            }
+        }
+        self.yielded += people.len() as u64;
+        if page.pagination.total_pages > 0 && self.query.page >= page.pagination.total_pages {
+            self.done = true;
+        }
+        self.query.page += 1;
+        Ok(Some(people))
+    }
+}

@@ -1,0 +1,447 @@
+//! The HTTP client: one connection pool per `Client`, shared by every call and thread, with auth, pacing,
+//! retries and logging. Every API operation goes through `Client::send`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::Method;
+
+use super::config::Config;
+use super::error::{ConnectionError, Error, Result, StatusError};
+use super::pacing::Pacer;
+use super::retry::{parse_retry_after, retryable, wait_for, Failure, Safety};
+
+const ACCEPT_VALUE: &str = "application/vnd.amp+json, application/json;q=0.9";
+
+/// One API call.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: Method,
+    /// A path (`/people/find`) or a link from a response (`/people/enrichment-requests/1?page[after]=2`).
+    pub target: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Bytes>,
+    pub safety: Safety,
+    pub is_search: bool,
+    /// A reveal: a 408 "still processing" is waited out up to `reveal_timeout`.
+    pub reveal: bool,
+    pub idempotency_key: Option<String>,
+}
+
+impl Request {
+    pub fn get(target: impl Into<String>) -> Self {
+        Request {
+            method: Method::GET,
+            target: target.into(),
+            query: Vec::new(),
+            body: None,
+            safety: Safety::Idempotent,
+            is_search: false,
+            reveal: false,
+            idempotency_key: None,
+        }
+    }
+
+    pub fn json(method: Method, target: impl Into<String>, body: &serde_json::Value) -> Self {
+        Request {
+            method,
+            body: Some(Bytes::from(
+                serde_json::to_vec(body).expect("JSON values serialise"),
+            )),
+            ..Request::get(target)
+        }
+    }
+
+    /// `GET /people/find`, for messages and logs (no query: it may hold personal data).
+    pub fn describe(&self) -> String {
+        let path = self.target.split('?').next().unwrap_or_default();
+        format!("{} {path}", self.method)
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub request: String,
+}
+
+impl Response {
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after_of(&self.headers)
+    }
+}
+
+fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Info,
+}
+
+pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+
+/// What clients made by `with_config` share: the pool, the pacer, the closed flag and the log sink.
+struct Shared {
+    http: Mutex<Option<(u32, reqwest::Client)>>,
+    pacer: Arc<Pacer>,
+    closed: AtomicBool,
+    log: RwLock<Option<(LogLevel, LogSink)>>,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    config: Arc<Config>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.config.base_url.as_str())
+            .field("api_key", &self.config.api_key)
+            .finish()
+    }
+}
+
+impl Client {
+    pub fn new(config: Config) -> Self {
+        Client {
+            shared: Arc::new(Shared {
+                http: Mutex::new(None),
+                pacer: Arc::new(Pacer::new(config.rate_limits)),
+                closed: AtomicBool::new(false),
+                log: RwLock::new(None),
+            }),
+            config: Arc::new(config),
+        }
+    }
+
+    /// A client with other settings sharing this one's connection pool (and pacer, when the limits are equal).
+    pub fn with_config(&self, config: Config) -> Self {
+        let shared = if config.rate_limits == self.config.rate_limits
+            && config.connect_timeout == self.config.connect_timeout
+            && config.user_agent == self.config.user_agent
+            && config.base_url == self.config.base_url
+            && config.api_key == self.config.api_key
+        {
+            self.shared.clone()
+        } else {
+            let log = self
+                .shared
+                .log
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            Arc::new(Shared {
+                http: Mutex::new(None),
+                pacer: if config.rate_limits == self.config.rate_limits {
+                    self.shared.pacer.clone()
+                } else {
+                    Arc::new(Pacer::new(config.rate_limits))
+                },
+                closed: AtomicBool::new(false),
+                log: RwLock::new(log),
+            })
+        };
+        Client {
+            config: Arc::new(config),
+            shared,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn set_log_sink(&self, sink: Option<(LogLevel, LogSink)>) {
+        *self.shared.log.write().unwrap_or_else(|e| e.into_inner()) = sink;
+    }
+
+    fn log(&self, level: LogLevel, message: impl FnOnce() -> String) {
+        let sink = self
+            .shared
+            .log
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((min, sink)) = sink {
+            if level >= min {
+                sink(level, &message());
+            }
+        }
+    }
+
+    /// Closes the pool; calls in flight and later calls fail with `Error::Closed`.
+    pub fn close(&self) {
+        self.shared.closed.store(true, Ordering::SeqCst);
+        *self.shared.http.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::SeqCst)
+    }
+
+    /// The pool, built on first use and again in a forked child: connections and their runtime do not survive
+    /// `fork()`.
+    fn http(&self) -> Result<reqwest::Client> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let pid = std::process::id();
+        let mut slot = self.shared.http.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((owner, client)) = slot.as_ref() {
+            if *owner == pid {
+                return Ok(client.clone());
+            }
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(self.config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .user_agent(self.config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
+        *slot = Some((pid, client.clone()));
+        Ok(client)
+    }
+
+    /// Sends a request with pacing and retries; a 2xx response is returned, anything else is an error.
+    pub async fn send(&self, req: &Request) -> Result<Response> {
+        let started = Instant::now();
+        let description = req.describe();
+        let mut attempt: u32 = 0;
+        loop {
+            if self.is_closed() {
+                return Err(Error::Closed);
+            }
+            self.shared.pacer.acquire(req.is_search).await;
+            let sent_at = Instant::now();
+            let (failure, error, retry_after) = match self.attempt(req, &description).await {
+                Ok(resp) if (200..300).contains(&resp.status) => {
+                    self.log(LogLevel::Info, || {
+                        format!(
+                            "{description} -> {} in {} ms",
+                            resp.status,
+                            sent_at.elapsed().as_millis()
+                        )
+                    });
+                    return Ok(resp);
+                }
+                Ok(resp) => {
+                    let retry_after = resp.retry_after();
+                    let headers = resp
+                        .headers
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.to_string(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                            )
+                        })
+                        .collect();
+                    let e = StatusError::from_response(
+                        resp.status,
+                        headers,
+                        &resp.body,
+                        retry_after,
+                        description.clone(),
+                    );
+                    (
+                        Failure::Status(resp.status),
+                        Error::Status(Box::new(e)),
+                        retry_after,
+                    )
+                }
+                Err((failure, e)) => (failure, e, None),
+            };
+            if failure == Failure::Status(429) {
+                self.shared
+                    .pacer
+                    .pause(retry_after.unwrap_or(Duration::from_secs(1)));
+            }
+            self.log(LogLevel::Info, || format!("{description} -> {error}"));
+            if req.reveal && failure == Failure::Status(408) {
+                let wait = wait_for(attempt.min(4), retry_after, rand::random());
+                if started.elapsed() + wait > self.config.reveal_timeout {
+                    return Err(with_hint(error, format!(
+                        "The reveal was still processing after {:.0} s (reveal_timeout); call again later: a reveal is charged once.",
+                        self.config.reveal_timeout.as_secs_f64()
+                    )));
+                }
+                self.log(LogLevel::Info, || {
+                    format!(
+                        "{description}: reveal still processing, asking again in {:.1} s",
+                        wait.as_secs_f64()
+                    )
+                });
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            if !retryable(failure, req.safety, retry_after.is_some()) {
+                return Err(match (req.safety, failure) {
+                    (Safety::CreatesJob, Failure::AfterSend | Failure::Status(500..=599 | 408)) => with_hint(
+                        error,
+                        "The enrichment request may have been created before this failure, so it was not sent again \
+                         (that could charge twice); check your recent jobs before submitting these leads again."
+                            .into(),
+                    ),
+                    _ => error,
+                });
+            }
+            if attempt >= self.config.max_retries {
+                let tries = attempt + 1;
+                return Err(with_hint(
+                    error,
+                    format!(
+                        "Gave up after {tries} attempt{}.",
+                        if tries == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
+            if let Some(hint) = retry_after.filter(|w| *w > self.config.max_retry_wait) {
+                return Err(with_hint(error, format!(
+                    "The server asked to wait {:.0} s, more than max_retry_wait ({:.0} s); try again later or raise max_retry_wait.",
+                    hint.as_secs_f64(),
+                    self.config.max_retry_wait.as_secs_f64()
+                )));
+            }
+            let wait = wait_for(attempt, retry_after, rand::random());
+            attempt += 1;
+            self.log(LogLevel::Info, || {
+                format!(
+                    "{description}: retrying in {:.2} s (attempt {} of {})",
+                    wait.as_secs_f64(),
+                    attempt + 1,
+                    self.config.max_retries + 1
+                )
+            });
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request,
+        description: &str,
+    ) -> std::result::Result<Response, (Failure, Error)> {
+        let http = self.http().map_err(|e| (Failure::Fatal, e))?;
+        let url = self.resolve(&req.target).map_err(|e| (Failure::Fatal, e))?;
+        let mut rb = http
+            .request(req.method.clone(), url)
+            .bearer_auth(self.config.api_key.expose())
+            .header(ACCEPT, ACCEPT_VALUE);
+        if !req.query.is_empty() {
+            rb = rb.query(&req.query);
+        }
+        if let Some(t) = self.config.timeout {
+            rb = rb.timeout(t);
+        }
+        if let Some(body) = &req.body {
+            rb = rb
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        if let Some(k) = &req.idempotency_key {
+            rb = rb.header("Idempotency-Key", k);
+        }
+        self.log(LogLevel::Debug, || {
+            let q: Vec<String> = req.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!(
+                "{description} ?{} (Authorization: Bearer {})",
+                q.join("&"),
+                self.config.api_key.redacted()
+            )
+        });
+        let connection_error = |e: reqwest::Error, what: &str| {
+            let failure = if e.is_connect() {
+                Failure::Connect
+            } else if e.is_redirect() {
+                Failure::Fatal
+            } else {
+                Failure::AfterSend
+            };
+            let timeout = e.is_timeout();
+            let e = e.without_url();
+            let mut message = format!("{what}: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            (
+                failure,
+                Error::Connection(ConnectionError {
+                    message,
+                    timeout,
+                    request: description.to_string(),
+                }),
+            )
+        };
+        let resp = rb.send().await.map_err(|e| {
+            let what = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "could not connect"
+            } else {
+                "request failed"
+            };
+            connection_error(e, what)
+        })?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| connection_error(e, "the connection broke while reading the response"))?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+            request: description.to_string(),
+        })
+    }
+
+    /// Resolves a path or a response link against the base URL, refusing links to other hosts: the key must not
+    /// leave for a server it was not given for.
+    pub fn resolve(&self, target: &str) -> Result<url::Url> {
+        let url = self.config.base_url.join(target).map_err(|e| {
+            Error::InvalidInput(format!(
+                "cannot resolve {target:?} against the base URL: {e}"
+            ))
+        })?;
+        if url.origin() != self.config.base_url.origin() {
+            return Err(Error::InvalidInput(format!(
+                "refusing to follow a link to another host ({}); links must stay on {}",
+                url.host_str().unwrap_or("?"),
+                self.config.base_url
+            )));
+        }
+        Ok(url)
+    }
+}
+
+fn with_hint(error: Error, hint: String) -> Error {
+    match error {
+        Error::Status(mut s) => {
+            s.hint = Some(hint);
+            Error::Status(s)
+        }
+        Error::Connection(mut c) => {
+            c.message = format!("{} {hint}", c.message);
+            Error::Connection(c)
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,407 @@
+//! `amplemarket.Client`: configuration, the shared connection pool, and the default client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+
+use super::errors::to_pyerr;
+use super::runtime::{awaitable, block_on};
+use crate::core::config::{parse_base_url, seconds, DEFAULT_BASE_URL};
+use crate::core::pacing::RateLimits;
+use crate::core::transport::{LogLevel, LogSink};
+use crate::core::{self, ApiKey, Config, Error};
+
+/// Client-side pacing limits: at most ``requests`` calls (``search`` of them searches) per ``per`` seconds.
+/// ``None`` leaves that limit unpaced.
+#[pyclass(frozen, eq, module = "amplemarket._core", name = "RateLimits")]
+#[derive(PartialEq)]
+pub struct PyRateLimits {
+    pub inner: RateLimits,
+}
+
+#[pymethods]
+impl PyRateLimits {
+    #[new]
+    #[pyo3(signature = (requests = Some(500), search = Some(30), per = 60.0), text_signature = "(requests=500, search=30, per=60.0)")]
+    fn new(requests: Option<u32>, search: Option<u32>, per: f64) -> PyResult<Self> {
+        let per = seconds("per", per).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
+        if requests == Some(0) || search == Some(0) {
+            return Err(Python::attach(|py| {
+                to_pyerr(
+                    py,
+                    Error::InvalidInput(
+                        "a limit of 0 would never send anything; use None for no limit".into(),
+                    ),
+                )
+            }));
+        }
+        Ok(PyRateLimits {
+            inner: RateLimits {
+                requests,
+                search,
+                per,
+            },
+        })
+    }
+
+    #[getter]
+    fn requests(&self) -> Option<u32> {
+        self.inner.requests
+    }
+
+    #[getter]
+    fn search(&self) -> Option<u32> {
+        self.inner.search
+    }
+
+    #[getter]
+    fn per(&self) -> f64 {
+        self.inner.per.as_secs_f64()
+    }
+
+    fn __repr__(&self) -> String {
+        let n = |v: Option<u32>| v.map_or("None".to_string(), |v| v.to_string());
+        format!(
+            "RateLimits(requests={}, search={}, per={})",
+            n(self.inner.requests),
+            n(self.inner.search),
+            self.per()
+        )
+    }
+}
+
+#[derive(FromPyObject)]
+pub enum RateLimitArg {
+    Enabled(bool),
+    Limits(Py<PyRateLimits>),
+}
+
+impl RateLimitArg {
+    fn resolve(&self, py: Python<'_>) -> Option<RateLimits> {
+        match self {
+            RateLimitArg::Enabled(true) => Some(RateLimits::default()),
+            RateLimitArg::Enabled(false) => None,
+            RateLimitArg::Limits(l) => Some(l.bind(py).get().inner),
+        }
+    }
+}
+
+/// A connection to the Amplemarket API: key, base URL, timeouts, retries and pacing, and one connection pool
+/// shared by every call and thread.
+///
+/// Args:
+///     api_key: Defaults to the ``AMPLEMARKET_API_KEY`` environment variable.
+///     base_url: Defaults to ``AMPLEMARKET_BASE_URL``, else ``https://api.amplemarket.com``. ``http://`` is
+///         accepted only for localhost (the sandbox).
+///     timeout: Seconds per attempt; ``float("inf")`` for none.
+///     connect_timeout: Seconds to establish a connection.
+///     max_retries: Retries of retryable failures (connection errors, 408, 429, 5xx).
+///     max_retry_wait: A ``Retry-After`` longer than this raises instead of sleeping.
+///     reveal_timeout: How long a reveal answering 408 "still processing" is waited out.
+///     rate_limit: ``True`` paces calls to the documented limits (500/min, 30/min for search), ``False``
+///         turns pacing off, or a ``RateLimits``.
+///     user_agent: Replaces ``amplemarket-python/<version>``.
+#[pyclass(frozen, module = "amplemarket._core", name = "Client")]
+pub struct PyClient {
+    pub inner: core::Client,
+}
+
+fn timeout_arg(name: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
+    match value {
+        None => Err(PyTypeError::new_err(format!(
+            "{name}=None would wait forever without saying so; pass seconds, or float('inf') for no limit"
+        ))),
+        Some(v) if v == f64::INFINITY => Ok(None),
+        Some(v) => seconds(name, v).map(Some).map_err(|e| Python::attach(|py| to_pyerr(py, e))),
+    }
+}
+
+fn log_sink() -> Option<(LogLevel, LogSink)> {
+    let level = match std::env::var("AMPLEMARKET_LOG")
+        .ok()?
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "debug" => LogLevel::Debug,
+        "info" => LogLevel::Info,
+        _ => return None,
+    };
+    let sink: LogSink = Arc::new(|level, message| {
+        // try_attach: a call finishing while the interpreter shuts down must not panic.
+        let _ = Python::try_attach(|py| -> PyResult<()> {
+            let logger = py
+                .import("logging")?
+                .getattr("getLogger")?
+                .call1(("amplemarket",))?;
+            let lvl = match level {
+                LogLevel::Debug => 10,
+                LogLevel::Info => 20,
+            };
+            logger.call_method1("log", (lvl, message))?;
+            Ok(())
+        });
+    });
+    Some((level, sink))
+}
+
+impl PyClient {
+    pub fn config(&self) -> &Config {
+        self.inner.config()
+    }
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = Some(30.0), connect_timeout = 10.0, max_retries = 3, max_retry_wait = 120.0, reveal_timeout = 180.0, rate_limit = RateLimitArg::Enabled(true), user_agent = None), text_signature = "(api_key=None, *, base_url=None, timeout=30.0, connect_timeout=10.0, max_retries=3, max_retry_wait=120.0, reveal_timeout=180.0, rate_limit=True, user_agent=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: f64,
+        max_retries: i64,
+        max_retry_wait: f64,
+        reveal_timeout: f64,
+        rate_limit: RateLimitArg,
+        user_agent: Option<String>,
+    ) -> PyResult<Self> {
+        let err = |e: Error| to_pyerr(py, e);
+        let api_key = match api_key.or_else(|| std::env::var("AMPLEMARKET_API_KEY").ok()) {
+            Some(k) => ApiKey::new(&k).map_err(err)?,
+            None => {
+                return Err(err(Error::Config(
+                    "no API key: pass Client(api_key=...) or set the AMPLEMARKET_API_KEY environment variable \
+                     (for local tests, amplemarket.testing.Sandbox gives you one)"
+                        .into(),
+                )))
+            }
+        };
+        let base_url = base_url
+            .or_else(|| {
+                std::env::var("AMPLEMARKET_BASE_URL")
+                    .ok()
+                    .filter(|u| !u.trim().is_empty())
+            })
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let config = Config {
+            api_key,
+            base_url: parse_base_url(&base_url).map_err(err)?,
+            timeout: timeout_arg("timeout", timeout)?,
+            connect_timeout: seconds("connect_timeout", connect_timeout).map_err(err)?,
+            max_retries: retries(max_retries).map_err(err)?,
+            max_retry_wait: seconds("max_retry_wait", max_retry_wait).map_err(err)?,
+            reveal_timeout: seconds("reveal_timeout", reveal_timeout).map_err(err)?,
+            rate_limits: rate_limit.resolve(py),
+            user_agent: user_agent.unwrap_or_else(crate::core::config::user_agent),
+        };
+        let inner = core::Client::new(config);
+        inner.set_log_sink(log_sink());
+        Ok(PyClient { inner })
+    }
+
+    /// A copy with some settings changed, sharing this client's connection pool.
+    #[pyo3(signature = (*, timeout = None, connect_timeout = None, max_retries = None, max_retry_wait = None, reveal_timeout = None, rate_limit = None, user_agent = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn with_options(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        max_retries: Option<i64>,
+        max_retry_wait: Option<f64>,
+        reveal_timeout: Option<f64>,
+        rate_limit: Option<RateLimitArg>,
+        user_agent: Option<String>,
+    ) -> PyResult<PyClient> {
+        let err = |e: Error| to_pyerr(py, e);
+        let mut c = self.config().clone();
+        if timeout.is_some() {
+            c.timeout = timeout_arg("timeout", timeout)?;
+        }
+        if let Some(v) = connect_timeout {
+            c.connect_timeout = seconds("connect_timeout", v).map_err(err)?;
+        }
+        if let Some(v) = max_retries {
+            c.max_retries = retries(v).map_err(err)?;
+        }
+        if let Some(v) = max_retry_wait {
+            c.max_retry_wait = seconds("max_retry_wait", v).map_err(err)?;
+        }
+        if let Some(v) = reveal_timeout {
+            c.reveal_timeout = seconds("reveal_timeout", v).map_err(err)?;
+        }
+        if let Some(r) = rate_limit {
+            c.rate_limits = r.resolve(py);
+        }
+        if let Some(ua) = user_agent {
+            c.user_agent = ua;
+        }
+        Ok(PyClient {
+            inner: self.inner.with_config(c),
+        })
+    }
+
+    #[getter]
+    fn base_url(&self) -> String {
+        self.config()
+            .base_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// Seconds per attempt (``inf`` for none).
+    #[getter]
+    fn timeout(&self) -> f64 {
+        self.config()
+            .timeout
+            .map_or(f64::INFINITY, |d| d.as_secs_f64())
+    }
+
+    #[getter]
+    fn max_retries(&self) -> u32 {
+        self.config().max_retries
+    }
+
+    #[getter]
+    fn rate_limit(&self) -> Option<PyRateLimits> {
+        self.config()
+            .rate_limits
+            .map(|inner| PyRateLimits { inner })
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// Closes the connection pool; calls in flight and later calls raise ``ClientClosedError``.
+    fn close(&self) {
+        self.inner.close();
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) {
+        self.inner.close();
+    }
+
+    fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, async move { Ok(slf) })
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.inner.close();
+        awaitable(py, async move { Ok(()) })
+    }
+
+    /// Credit balances and limits of the account (the cheapest call that checks the key works).
+    fn account_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let v = block_on(py, async move { crate::core::account::info(&client).await })?;
+        Ok(pythonize::pythonize(py, &v)?)
+    }
+
+    /// Awaitable ``account_info()``.
+    fn account_info_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        awaitable(py, async move {
+            crate::core::account::info(&client).await.map(Json)
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let c = self.config();
+        format!(
+            "<amplemarket.Client base_url='{}' api_key='{}' timeout={} max_retries={}{}>",
+            self.base_url(),
+            c.api_key.redacted(),
+            self.timeout(),
+            c.max_retries,
+            if self.inner.is_closed() {
+                " closed"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+fn retries(n: i64) -> core::Result<u32> {
+    if (0..=20).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(Error::InvalidInput(format!(
+            "max_retries must be from 0 to 20, got {n}"
+        )))
+    }
+}
+
+/// A JSON value that converts to Python objects.
+pub struct Json(pub serde_json::Value);
+
+impl<'py> IntoPyObject<'py> for Json {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        Ok(pythonize::pythonize(py, &self.0)?)
+    }
+}
+
+static DEFAULT: Mutex<Option<Py<PyClient>>> = Mutex::new(None);
+
+/// The client used when a call is given ``client=None``: the one set with ``set_default_client``, else one built
+/// from the environment on first use.
+#[pyfunction]
+pub fn get_default_client(py: Python<'_>) -> PyResult<Py<PyClient>> {
+    if let Some(c) = DEFAULT.lock().as_ref() {
+        return Ok(c.clone_ref(py));
+    }
+    let client = Py::new(
+        py,
+        PyClient::new(
+            py,
+            None,
+            None,
+            Some(30.0),
+            10.0,
+            3,
+            120.0,
+            180.0,
+            RateLimitArg::Enabled(true),
+            None,
+        )?,
+    )?;
+    let mut slot = DEFAULT.lock();
+    Ok(slot.get_or_insert(client).clone_ref(py))
+}
+
+/// Makes ``client`` the default for calls given ``client=None`` (``None`` goes back to the environment's).
+#[pyfunction]
+#[pyo3(signature = (client))]
+pub fn set_default_client(client: Option<Py<PyClient>>) {
+    *DEFAULT.lock() = client;
+}
+
+/// The core client of `client`, or of the default client.
+pub fn resolve(py: Python<'_>, client: Option<&Bound<'_, PyClient>>) -> PyResult<core::Client> {
+    match client {
+        Some(c) => Ok(c.get().inner.clone()),
+        None => Ok(get_default_client(py)?.bind(py).get().inner.clone()),
+    }
+}
