@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-from amplemarket._core import SandboxServer, sandbox_default_settings, sandbox_openapi
+from amplemarket._core import Client, SandboxServer, sandbox_default_settings, sandbox_openapi
 
 __all__ = ["Sandbox"]
 
@@ -146,6 +146,12 @@ class Sandbox:
     def api_key(self) -> str:
         """The key the sandbox accepts (``amp_test_sandbox`` unless set)."""
         return str(self._server.settings()["api_key"])
+
+    def client(self, **options: Any) -> Client:
+        """An ``amplemarket.Client`` for this sandbox (``options`` as for ``Client``, e.g. ``max_retries=0``)."""
+        from amplemarket import Client
+
+        return Client(api_key=self.api_key, base_url=self.url, **options)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -296,3 +302,9 @@ if pytest is not None:
         sb._server.configure(sandbox_default_settings() | options)
         sb.reset()
         yield sb
+
+    @pytest.fixture
+    def amplemarket_client(amplemarket_sandbox: Sandbox) -> Iterator[Client]:
+        """An ``amplemarket.Client`` talking to the ``amplemarket_sandbox`` of this test."""
+        with amplemarket_sandbox.client() as client:
+            yield client

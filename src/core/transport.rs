@@ -91,18 +91,31 @@ pub enum LogLevel {
 
 pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
-/// What clients made by `with_config` share: the pool, the pacer, the closed flag and the log sink.
+/// What clients made by `with_config` share: the pool, the closed flag and the log sink.
 struct Shared {
     http: Mutex<Option<(u32, reqwest::Client)>>,
-    pacer: Arc<Pacer>,
     closed: AtomicBool,
+    /// Flips once on `close()`, so calls in flight stop waiting.
+    closing: tokio::sync::watch::Sender<bool>,
     log: RwLock<Option<(LogLevel, LogSink)>>,
+}
+
+impl Shared {
+    fn new(log: Option<(LogLevel, LogSink)>) -> Arc<Shared> {
+        Arc::new(Shared {
+            http: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            closing: tokio::sync::watch::channel(false).0,
+            log: RwLock::new(log),
+        })
+    }
 }
 
 #[derive(Clone)]
 pub struct Client {
     config: Arc<Config>,
     shared: Arc<Shared>,
+    pacer: Arc<Pacer>,
 }
 
 impl std::fmt::Debug for Client {
@@ -117,23 +130,17 @@ impl std::fmt::Debug for Client {
 impl Client {
     pub fn new(config: Config) -> Self {
         Client {
-            shared: Arc::new(Shared {
-                http: Mutex::new(None),
-                pacer: Arc::new(Pacer::new(config.rate_limits)),
-                closed: AtomicBool::new(false),
-                log: RwLock::new(None),
-            }),
+            shared: Shared::new(None),
+            pacer: Arc::new(Pacer::new(config.rate_limits)),
             config: Arc::new(config),
         }
     }
 
     /// A client with other settings sharing this one's connection pool (and pacer, when the limits are equal).
     pub fn with_config(&self, config: Config) -> Self {
-        let shared = if config.rate_limits == self.config.rate_limits
-            && config.connect_timeout == self.config.connect_timeout
+        // The pool bakes in the connect timeout and user agent; the pacer its limits.
+        let shared = if config.connect_timeout == self.config.connect_timeout
             && config.user_agent == self.config.user_agent
-            && config.base_url == self.config.base_url
-            && config.api_key == self.config.api_key
         {
             self.shared.clone()
         } else {
@@ -143,20 +150,17 @@ impl Client {
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone();
-            Arc::new(Shared {
-                http: Mutex::new(None),
-                pacer: if config.rate_limits == self.config.rate_limits {
-                    self.shared.pacer.clone()
-                } else {
-                    Arc::new(Pacer::new(config.rate_limits))
-                },
-                closed: AtomicBool::new(false),
-                log: RwLock::new(log),
-            })
+            Shared::new(log)
+        };
+        let pacer = if config.rate_limits == self.config.rate_limits {
+            self.pacer.clone()
+        } else {
+            Arc::new(Pacer::new(config.rate_limits))
         };
         Client {
             config: Arc::new(config),
             shared,
+            pacer,
         }
     }
 
@@ -185,6 +189,7 @@ impl Client {
     /// Closes the pool; calls in flight and later calls fail with `Error::Closed`.
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::SeqCst);
+        self.shared.closing.send_replace(true);
         *self.shared.http.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
@@ -218,7 +223,16 @@ impl Client {
     }
 
     /// Sends a request with pacing and retries; a 2xx response is returned, anything else is an error.
+    /// Closing the client ends the call at once with `Error::Closed`.
     pub async fn send(&self, req: &Request) -> Result<Response> {
+        let mut closing = self.shared.closing.subscribe();
+        tokio::select! {
+            r = self.send_inner(req) => r,
+            _ = closing.wait_for(|closed| *closed) => Err(Error::Closed),
+        }
+    }
+
+    async fn send_inner(&self, req: &Request) -> Result<Response> {
         let started = Instant::now();
         let description = req.describe();
         let mut attempt: u32 = 0;
@@ -226,7 +240,7 @@ impl Client {
             if self.is_closed() {
                 return Err(Error::Closed);
             }
-            self.shared.pacer.acquire(req.is_search).await;
+            self.pacer.acquire(req.is_search).await;
             let sent_at = Instant::now();
             let (failure, error, retry_after) = match self.attempt(req, &description).await {
                 Ok(resp) if (200..300).contains(&resp.status) => {
@@ -267,8 +281,7 @@ impl Client {
                 Err((failure, e)) => (failure, e, None),
             };
             if failure == Failure::Status(429) {
-                self.shared
-                    .pacer
+                self.pacer
                     .pause(retry_after.unwrap_or(Duration::from_secs(1)));
             }
             self.log(LogLevel::Info, || format!("{description} -> {error}"));
