@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    use python::{client, models, people};
+    use python::{bulk, client, jobs, models, people};
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PyRateLimits>()?;
@@ -22,6 +22,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<people::PySearchPage>()?;
     m.add_class::<people::SearchIterator>()?;
     m.add_class::<people::AsyncSearchIterator>()?;
+    m.add_class::<jobs::PyEnrichmentJob>()?;
+    m.add_class::<jobs::PyEnrichmentResult>()?;
+    m.add_class::<jobs::ResultsIterator>()?;
+    m.add_class::<jobs::AsyncResultsIterator>()?;
+    m.add_class::<bulk::PyFindResult>()?;
     m.add_function(wrap_pyfunction!(client::get_default_client, m)?)?;
     m.add_function(wrap_pyfunction!(client::set_default_client, m)?)?;
     m.add_class::<python::sandbox::PySandbox>()?;

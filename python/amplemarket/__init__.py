@@ -14,13 +14,21 @@ Every call has an awaitable twin (``find_async`` ...). ``amplemarket.testing.San
 emulator of the API for tests and demos.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from amplemarket._core import (
+    AsyncResultsIterator,
     AsyncSearchIterator,
     Client,
     Company,
+    EnrichmentJob,
+    EnrichmentResult,
+    FindResult,
     Person,
     PhoneNumber,
     RateLimits,
+    ResultsIterator,
     SearchIterator,
     SearchPage,
     __version__,
@@ -41,6 +49,7 @@ from amplemarket.errors import (
     InternalServerError,
     InvalidInputError,
     JobFailedError,
+    JobTimeoutError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -54,6 +63,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AmplemarketError",
+    "AsyncResultsIterator",
     "AsyncSearchIterator",
     "AuthenticationError",
     "BadRequestError",
@@ -61,10 +71,14 @@ __all__ = [
     "ClientClosedError",
     "Company",
     "ConfigurationError",
+    "EnrichmentJob",
+    "EnrichmentResult",
+    "FindResult",
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidInputError",
     "JobFailedError",
+    "JobTimeoutError",
     "NotFoundError",
     "PermissionDeniedError",
     "Person",
@@ -72,10 +86,20 @@ __all__ = [
     "RateLimitError",
     "RateLimits",
     "RequestTimeoutError",
+    "ResultsIterator",
     "SearchIterator",
     "SearchPage",
     "UnavailableForLegalReasonsError",
     "__version__",
     "get_default_client",
     "set_default_client",
+    "to_pandas",
 ]
+
+
+def to_pandas(items: Iterable[Any]) -> Any:
+    """A pandas DataFrame with one row per result, find result or person (company fields prefixed
+    ``company_``, list fields kept as lists). Needs ``pip install amplemarket[pandas]``."""
+    from amplemarket._pandas import to_dataframe
+
+    return to_dataframe(items)

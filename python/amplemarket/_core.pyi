@@ -1,17 +1,24 @@
 """Type stubs for the Rust extension ``amplemarket._core``."""
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, final
 
 from typing_extensions import Self
 
+_Progress = bool | Callable[[str, int, int], object] | None
+
 __all__ = [
+    "AsyncResultsIterator",
     "AsyncSearchIterator",
     "Client",
     "Company",
+    "EnrichmentJob",
+    "EnrichmentResult",
+    "FindResult",
     "Person",
     "PhoneNumber",
     "RateLimits",
+    "ResultsIterator",
     "SandboxServer",
     "SearchIterator",
     "SearchPage",
@@ -361,6 +368,165 @@ class Person:
         client: Client | None = None,
     ) -> AsyncSearchIterator:
         """Async iterator form of ``search_iter``."""
+
+    @staticmethod
+    def find_many(
+        queries: Iterable[Mapping[str, Any]],
+        *,
+        reveal_email: bool = False,
+        reveal_phone_numbers: bool = False,
+        concurrency: int = 8,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> list[FindResult]:
+        """Finds many people at once; one ``FindResult`` per query, in input order."""
+    @staticmethod
+    def find_many_async(
+        queries: Iterable[Mapping[str, Any]],
+        *,
+        reveal_email: bool = False,
+        reveal_phone_numbers: bool = False,
+        concurrency: int = 8,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> Awaitable[list[FindResult]]:
+        """Awaitable ``find_many``."""
+    @staticmethod
+    def enrich(
+        leads: Iterable[Mapping[str, Any]],
+        *,
+        reveal_email: bool = False,
+        reveal_phone_numbers: bool = False,
+        timeout: float | None = None,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> list[EnrichmentResult]:
+        """Enriches any number of leads; one ``EnrichmentResult`` per input lead, in input order."""
+    @staticmethod
+    def enrich_async(
+        leads: Iterable[Mapping[str, Any]],
+        *,
+        reveal_email: bool = False,
+        reveal_phone_numbers: bool = False,
+        timeout: float | None = None,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> Awaitable[list[EnrichmentResult]]:
+        """Awaitable ``enrich``."""
+
+@final
+class FindResult:
+    """The outcome of one query of ``Person.find_many``."""
+
+    @property
+    def query(self) -> Any: ...
+    @property
+    def person(self) -> Person | None: ...
+    @property
+    def error(self) -> BaseException | None: ...
+    @property
+    def ok(self) -> bool: ...
+    def unwrap(self) -> Person | None:
+        """The person (or ``None``), raising this query's error if it had one."""
+
+@final
+class EnrichmentResult:
+    """One result of an enrichment job."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def person(self) -> Person | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def lead(self) -> dict[str, Any]: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def linkedin_id(self) -> str | None: ...
+    @property
+    def linkedin_url(self) -> str | None: ...
+    @property
+    def company_domain(self) -> str | None: ...
+    @property
+    def company_name(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    @classmethod
+    def from_json(cls, text: str) -> EnrichmentResult: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+@final
+class EnrichmentJob:
+    """A bulk enrichment request on the server (up to 10,000 leads)."""
+
+    @staticmethod
+    def create(
+        leads: Iterable[Mapping[str, Any]],
+        *,
+        reveal_email: bool = False,
+        reveal_phone_numbers: bool = False,
+        client: Client | None = None,
+    ) -> EnrichmentJob:
+        """Starts a job; every lead is checked first."""
+    @staticmethod
+    def create_async(
+        leads: Iterable[Mapping[str, Any]],
+        *,
+        reveal_email: bool = False,
+        reveal_phone_numbers: bool = False,
+        client: Client | None = None,
+    ) -> Awaitable[EnrichmentJob]:
+        """Awaitable ``create``."""
+    @staticmethod
+    def get(job_id: int, *, client: Client | None = None) -> EnrichmentJob:
+        """The job with this id, as the server has it now."""
+    @staticmethod
+    def get_async(job_id: int, *, client: Client | None = None) -> Awaitable[EnrichmentJob]:
+        """Awaitable ``get``."""
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def errors(self) -> list[dict[str, Any]]: ...
+    def refresh(self) -> Self:
+        """Fetches the current status."""
+    def refresh_async(self) -> Awaitable[Self]: ...
+    def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
+        """Polls until the job is done, honouring ``Retry-After``."""
+    def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]: ...
+    def cancel(self) -> Self:
+        """Stops the job, keeping the results produced so far."""
+    def cancel_async(self) -> Awaitable[Self]: ...
+    def results(self, page_size: int = 100) -> ResultsIterator:
+        """Streams every result of a finished job."""
+    def results_async(self, page_size: int = 100) -> AsyncResultsIterator: ...
+    def to_pandas(self) -> Any:
+        """The results as a pandas DataFrame."""
+
+@final
+class ResultsIterator:
+    """Iterator returned by ``EnrichmentJob.results()``."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> EnrichmentResult: ...
+
+@final
+class AsyncResultsIterator:
+    """Async iterator returned by ``EnrichmentJob.results_async()``."""
+
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> Awaitable[EnrichmentResult]: ...
 
 @final
 class SearchPage:

@@ -16,7 +16,8 @@
     │   ├── RequestTimeoutError (408)        ├── RateLimitError (429)
     │   ├── UnavailableForLegalReasonsError (451)
     │   └── InternalServerError (5xx)
-    └── JobFailedError: an enrichment job ended in status ``error``
+    ├── JobFailedError: an enrichment job ended in status ``error``
+    └── JobTimeoutError (also a TimeoutError): a job was not done by the deadline given to ``wait``
 
 No message, attribute or pickle of these ever contains the API key.
 """
@@ -39,6 +40,7 @@ __all__ = [
     "InternalServerError",
     "InvalidInputError",
     "JobFailedError",
+    "JobTimeoutError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -156,10 +158,25 @@ class InternalServerError(APIStatusError):
 
 
 class JobFailedError(AmplemarketError):
-    """An enrichment job ended in status ``error``. Attributes: ``job_id``, ``errors``."""
+    """An enrichment job ended in status ``error``. Attributes: ``job_id``, ``errors`` (the server's ``_errors``).
+
+    Results produced before the failure can still be read with ``job.results()``.
+    """
 
     job_id: int
     errors: list[dict[str, Any]]
+
+
+class JobTimeoutError(AmplemarketError, TimeoutError):
+    """``wait(timeout=...)`` ran out before the job finished; the job keeps running on the server.
+
+    Attributes: ``job_id``, ``status`` (its last status), ``waited`` (seconds). Resume with
+    ``EnrichmentJob.get(job_id)``.
+    """
+
+    job_id: int
+    status: str
+    waited: float
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -19,6 +19,14 @@ pub enum Error {
     Decode(DecodeError),
     /// The client was closed before or during the call.
     Closed,
+    /// An enrichment job ended in status `error`.
+    JobFailed { job_id: u64, errors: Vec<Value> },
+    /// An enrichment job was not done by the deadline given to `wait`.
+    JobTimeout {
+        job_id: u64,
+        status: String,
+        waited: Duration,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +144,20 @@ impl fmt::Display for Error {
             Error::Status(s) => s.fmt(f),
             Error::Decode(d) => write!(f, "{} [{} answered {}]", d.message, d.request, d.status),
             Error::Closed => f.write_str("the client is closed; create a new amplemarket.Client"),
+            Error::JobFailed { job_id, errors } => {
+                let detail = errors
+                    .first()
+                    .and_then(|e| e.get("detail").or_else(|| e.get("code")))
+                    .and_then(Value::as_str)
+                    .unwrap_or("no detail given");
+                write!(f, "enrichment job {job_id} failed: {detail}; results produced before the failure can still be read")
+            }
+            Error::JobTimeout { job_id, status, waited } => write!(
+                f,
+                "enrichment job {job_id} was still {status} after {:.1} s; it keeps running: resume it later with \
+                 EnrichmentJob.get({job_id}) and wait() again, or cancel() it",
+                waited.as_secs_f64()
+            ),
         }
     }
 }

@@ -2,9 +2,11 @@
 //! function per API operation; `src/python` exposes them as blocking and awaitable methods.
 
 pub mod account;
+pub mod bulk;
 pub mod companies;
 pub mod config;
 pub mod error;
+pub mod jobs;
 pub mod models;
 pub mod pacing;
 pub mod people;

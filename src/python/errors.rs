@@ -42,6 +42,21 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
             Error::InvalidInput(_) => build(py, "InvalidInputError", message, &attrs),
             Error::Config(_) => build(py, "ConfigurationError", message, &attrs),
             Error::Closed => build(py, "ClientClosedError", message, &attrs),
+            Error::JobFailed { job_id, errors } => {
+                attrs.set_item("job_id", job_id)?;
+                attrs.set_item("errors", pythonize(py, &errors)?)?;
+                build(py, "JobFailedError", message, &attrs)
+            }
+            Error::JobTimeout {
+                job_id,
+                status,
+                waited,
+            } => {
+                attrs.set_item("job_id", job_id)?;
+                attrs.set_item("status", status)?;
+                attrs.set_item("waited", waited.as_secs_f64())?;
+                build(py, "JobTimeoutError", message, &attrs)
+            }
             Error::Connection(c) => {
                 attrs.set_item("request", c.request)?;
                 build(

@@ -1,9 +1,12 @@
 //! The PyO3 binding layer: thin wrappers that convert arguments and results, and wait on the core's futures
 //! (blocking with the GIL released, or as awaitables).
+pub mod bulk;
 pub mod client;
 pub mod companies;
 pub mod errors;
+pub mod jobs;
 pub mod models;
 pub mod people;
+pub mod progress;
 pub mod runtime;
 pub mod sandbox;

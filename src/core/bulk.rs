@@ -1,0 +1,281 @@
+//! Many calls at once: `find_many` (bounded concurrency, paced by the client) and `enrich` (any number of leads,
+//! deduplicated, split into jobs of at most 10,000, waited on together, and handed back in input order).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::error::{Error, Result};
+use super::jobs::{self, lead_signature, EnrichmentResult, Snapshot, MAX_LEADS};
+use super::models::Person;
+use super::people::{self, FindQuery};
+use super::transport::Client;
+
+/// Reports progress as (stage, done, total).
+pub type Progress = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
+
+/// Finds every query, at most `concurrency` at a time; results come back in input order, each its own success
+/// or failure.
+pub async fn find_many(
+    client: &Client,
+    queries: Vec<FindQuery>,
+    concurrency: usize,
+    progress: Option<Progress>,
+) -> Vec<Result<Option<Person>>> {
+    let total = queries.len();
+    let done = AtomicUsize::new(0);
+    let report = |n: usize| {
+        if let Some(p) = &progress {
+            p("finding", n, total);
+        }
+    };
+    report(0);
+    stream::iter(queries)
+        .map(|q| {
+            let (done, report) = (&done, &report);
+            async move {
+                let r = people::find(client, &q).await;
+                report(done.fetch_add(1, Ordering::Relaxed) + 1);
+                r
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// What `enrich` gives for one input lead.
+#[derive(Clone, Debug)]
+pub enum LeadOutcome {
+    /// The server's result (shared by duplicate leads).
+    Result(Arc<EnrichmentResult>),
+    /// The lead was not sent: it cannot be enriched as given.
+    Invalid(String),
+    /// Its job ended in `error` before reaching it.
+    Failed(String),
+}
+
+fn local_result(status: &str, message: &str, lead: &Map<String, Value>) -> Arc<EnrichmentResult> {
+    let mut m = Map::new();
+    m.insert("status".into(), status.into());
+    m.insert("error".into(), message.into());
+    for (k, v) in lead {
+        m.insert(k.clone(), v.clone());
+    }
+    let raw = RawValue::from_string(Value::Object(m).to_string()).expect("valid JSON");
+    Arc::new(EnrichmentResult::from_raw(raw).expect("a local result parses"))
+}
+
+impl LeadOutcome {
+    /// The outcome as a result object; local ones carry `status` `invalid` or `failed` and an `error`.
+    pub fn into_result(self, lead: &Map<String, Value>) -> Arc<EnrichmentResult> {
+        match self {
+            LeadOutcome::Result(r) => r,
+            LeadOutcome::Invalid(m) => local_result("invalid", &m, lead),
+            LeadOutcome::Failed(m) => local_result("failed", &m, lead),
+        }
+    }
+}
+
+/// Every result of a finished job, page by page.
+pub async fn all_results(client: &Client, id: u64) -> Result<Vec<EnrichmentResult>> {
+    let mut page = jobs::get(client, id, Some(100)).await?;
+    let mut out = Vec::new();
+    loop {
+        out.append(&mut page.results);
+        match page.next.take() {
+            Some(href) => page = jobs::follow(client, &href).await?,
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Matches a job's results to the leads it was given: by the echoed lead fields (first unmatched lead with the
+/// same fields), so duplicates and any order work.
+pub fn match_results(
+    leads: &[Map<String, Value>],
+    results: Vec<EnrichmentResult>,
+) -> Vec<Option<Arc<EnrichmentResult>>> {
+    let mut waiting: HashMap<String, VecDeque<usize>> = HashMap::new();
+    for (i, lead) in leads.iter().enumerate() {
+        waiting
+            .entry(lead_signature(lead))
+            .or_default()
+            .push_back(i);
+    }
+    let mut out = vec![None; leads.len()];
+    let mut unmatched = Vec::new();
+    for r in results {
+        match waiting
+            .get_mut(&lead_signature(&r.lead))
+            .and_then(VecDeque::pop_front)
+        {
+            Some(i) => out[i] = Some(Arc::new(r)),
+            None => unmatched.push(r),
+        }
+    }
+    // Results whose echo differs from what was sent (a server normalising fields) fill the gaps in order.
+    let mut gaps = out
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_none())
+        .map(|(i, _)| i)
+        .collect::<Vec<_>>()
+        .into_iter();
+    for r in unmatched {
+        if let Some(i) = gaps.next() {
+            out[i] = Some(Arc::new(r));
+        }
+    }
+    out
+}
+
+/// Enriches any number of leads (each already validated, or the reason it is not valid) and returns one outcome
+/// per lead, in input order.
+pub async fn enrich(
+    client: &Client,
+    leads: &[std::result::Result<Map<String, Value>, String>],
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+    timeout: Option<Duration>,
+    progress: Option<Progress>,
+) -> Result<Vec<LeadOutcome>> {
+    let report = |stage: &str, done: usize, total: usize| {
+        if let Some(p) = &progress {
+            p(stage, done, total);
+        }
+    };
+    // Identical leads are sent once: fewer requests, and the same answer for each copy.
+    let mut unique: Vec<Map<String, Value>> = Vec::new();
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    let slot: Vec<Option<usize>> = leads
+        .iter()
+        .map(|l| {
+            l.as_ref().ok().map(|lead| {
+                *index_of.entry(lead_signature(lead)).or_insert_with(|| {
+                    unique.push(lead.clone());
+                    unique.len() - 1
+                })
+            })
+        })
+        .collect();
+    let chunks: Vec<&[Map<String, Value>]> = unique.chunks(MAX_LEADS).collect();
+    let mut ids = Vec::with_capacity(chunks.len());
+    for (n, chunk) in chunks.iter().enumerate() {
+        report("submitting", n, chunks.len());
+        ids.push(
+            jobs::create(client, chunk, reveal_email, reveal_phone_numbers)
+                .await?
+                .id,
+        );
+    }
+    report("submitting", chunks.len(), chunks.len());
+    let finished = AtomicUsize::new(0);
+    let job_count = ids.len();
+    let waits = ids.iter().map(|&id| {
+        let (finished, report) = (&finished, &report);
+        async move {
+            let r = jobs::wait(client, id, timeout, |_s: &Snapshot| {}).await;
+            report(
+                "waiting",
+                finished.fetch_add(1, Ordering::Relaxed) + 1,
+                job_count,
+            );
+            r
+        }
+    });
+    report("waiting", 0, ids.len());
+    let outcomes = futures_util::future::join_all(waits).await;
+    let mut per_unique: Vec<LeadOutcome> = Vec::with_capacity(unique.len());
+    for (n, ((chunk, id), waited)) in chunks.iter().zip(&ids).zip(outcomes).enumerate() {
+        report("collecting", n, ids.len());
+        let failure = match waited {
+            Ok(_) => None,
+            Err(e @ Error::JobFailed { .. }) => Some(e.to_string()),
+            Err(e) => return Err(e),
+        };
+        let matched = match_results(chunk, all_results(client, *id).await?);
+        for r in matched {
+            per_unique.push(match (r, &failure) {
+                (Some(r), _) => LeadOutcome::Result(r),
+                (None, Some(f)) => LeadOutcome::Failed(f.clone()),
+                (None, None) => LeadOutcome::Failed(format!(
+                    "enrichment job {id} returned no result for this lead"
+                )),
+            });
+        }
+    }
+    report("collecting", ids.len(), ids.len());
+    Ok(leads
+        .iter()
+        .zip(slot)
+        .map(|(lead, slot)| match (lead, slot) {
+            (Err(reason), _) => LeadOutcome::Invalid(reason.clone()),
+            (Ok(_), Some(i)) => per_unique[i].clone(),
+            (Ok(_), None) => unreachable!("valid leads always have a slot"),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lead(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn result(id: i64, l: Value) -> EnrichmentResult {
+        let mut m = lead(l);
+        m.insert("id".into(), id.into());
+        m.insert("status".into(), "not_found".into());
+        EnrichmentResult::from_raw(RawValue::from_string(Value::Object(m).to_string()).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn results_find_their_leads_in_any_order_with_duplicates() {
+        let leads = vec![
+            lead(json!({"email": "a@x.com"})),
+            lead(json!({"email": "b@x.com"})),
+            lead(json!({"email": "a@x.com"})),
+        ];
+        let results = vec![
+            result(3, json!({"email": "a@x.com"})),
+            result(1, json!({"email": "B@x.com"})),
+            result(2, json!({"email": "a@x.com"})),
+        ];
+        let m = match_results(&leads, results);
+        let ids: Vec<i64> = m.iter().map(|r| r.as_ref().unwrap().id.unwrap()).collect();
+        assert_eq!(ids, vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn results_with_changed_echoes_fill_gaps_in_order() {
+        let leads = vec![
+            lead(json!({"email": "a@x.com"})),
+            lead(json!({"linkedin_id": "zz"})),
+        ];
+        let results = vec![
+            result(1, json!({"email": "a@x.com"})),
+            result(2, json!({"linkedin_url": "https://linkedin.com/in/zz"})),
+        ];
+        let m = match_results(&leads, results);
+        assert_eq!(m[1].as_ref().unwrap().id, Some(2));
+    }
+
+    #[test]
+    fn local_results_carry_status_error_and_lead() {
+        let l = lead(json!({"name": "Jane"}));
+        let r = LeadOutcome::Invalid("no identifier".into()).into_result(&l);
+        assert_eq!(r.status.as_deref(), Some("invalid"));
+        assert!(r.raw.get().contains("no identifier"));
+        assert_eq!(r.lead.get("name"), Some(&json!("Jane")));
+    }
+}

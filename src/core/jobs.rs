@@ -1,0 +1,310 @@
+//! Enrichment jobs: lead validation, create / poll / cancel, waiting with a deadline, and the result pages.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::error::{Error, Result};
+use super::models::{decode, decode_error, Person};
+use super::retry::Safety;
+use super::transport::{Client, Request, Response};
+
+/// The most leads one enrichment request takes.
+pub const MAX_LEADS: usize = 10_000;
+
+pub const LEAD_KEYS: [&str; 7] = [
+    "email",
+    "linkedin_url",
+    "linkedin_id",
+    "name",
+    "title",
+    "company_name",
+    "company_domain",
+];
+
+/// Checks one lead: known keys, string values, and an identifier the API can use. Blank values are dropped.
+pub fn validate_lead(
+    index: usize,
+    lead: &Map<String, Value>,
+) -> std::result::Result<Map<String, Value>, String> {
+    let mut clean = Map::new();
+    for (k, v) in lead {
+        if !LEAD_KEYS.contains(&k.as_str()) {
+            return Err(format!(
+                "lead {index} has an unknown field `{k}`; lead fields are {}",
+                LEAD_KEYS.join(", ")
+            ));
+        }
+        match v {
+            Value::Null => {}
+            Value::String(s) if s.trim().is_empty() => {}
+            Value::String(s) => {
+                clean.insert(k.clone(), Value::String(s.trim().to_string()));
+            }
+            other => {
+                let kind = match other {
+                    Value::Bool(_) => "a bool",
+                    Value::Number(_) => "a number",
+                    Value::Array(_) => "a list",
+                    _ => "an object",
+                };
+                return Err(format!(
+                    "lead {index} field `{k}` must be a string, got {kind}"
+                ));
+            }
+        }
+    }
+    let has = |k: &str| clean.contains_key(k);
+    let identified = has("email")
+        || has("linkedin_url")
+        || has("linkedin_id")
+        || ((has("name") || has("title")) && (has("company_name") || has("company_domain")));
+    if !identified {
+        return Err(format!(
+            "lead {index} has no usable identifier: give `email`, `linkedin_url` (or `linkedin_id`), or `name` with \
+             `company_name` or `company_domain`"
+        ));
+    }
+    Ok(clean)
+}
+
+/// The lead fields a result echoes, in a canonical form: results are matched back to leads by it.
+pub fn lead_signature(fields: &Map<String, Value>) -> String {
+    let mut parts: Vec<String> = LEAD_KEYS
+        .iter()
+        .filter_map(|k| {
+            fields
+                .get(*k)
+                .and_then(Value::as_str)
+                .map(|v| format!("{k}={}", v.trim().to_lowercase()))
+        })
+        .collect();
+    parts.sort();
+    parts.join("\u{1f}")
+}
+
+#[derive(Debug, Deserialize)]
+struct Link {
+    href: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Links {
+    #[serde(rename = "self")]
+    this: Option<Link>,
+    next: Option<Link>,
+    prev: Option<Link>,
+}
+
+#[derive(Deserialize)]
+struct JobWire {
+    id: u64,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    results: Vec<Box<RawValue>>,
+    #[serde(default, rename = "_links")]
+    links: Links,
+    #[serde(default, rename = "_errors")]
+    errors: Vec<Value>,
+}
+
+/// One result of an enrichment job.
+#[derive(Debug)]
+pub struct EnrichmentResult {
+    pub raw: Box<RawValue>,
+    pub id: Option<i64>,
+    pub status: Option<String>,
+    pub person: Option<Arc<Person>>,
+    /// The lead fields the server echoed.
+    pub lead: Map<String, Value>,
+}
+
+impl EnrichmentResult {
+    pub fn from_raw(raw: Box<RawValue>) -> std::result::Result<Self, String> {
+        let mut map: Map<String, Value> = serde_json::from_str(raw.get())
+            .map_err(|e| format!("a result is not an object: {e}"))?;
+        let person = match map.remove("result") {
+            Some(v @ Value::Object(_)) => {
+                let text = serde_json::to_string(&v).expect("JSON values serialise");
+                Some(Arc::new(Person::from_raw(
+                    RawValue::from_string(text).expect("valid JSON"),
+                )?))
+            }
+            _ => None,
+        };
+        let lead = LEAD_KEYS
+            .iter()
+            .filter_map(|k| map.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect();
+        Ok(EnrichmentResult {
+            id: map.get("id").and_then(Value::as_i64),
+            status: map
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            person,
+            lead,
+            raw,
+        })
+    }
+}
+
+/// A job as one response showed it.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub id: u64,
+    pub status: String,
+    pub results: Vec<EnrichmentResult>,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+    pub errors: Vec<Value>,
+    pub retry_after: Option<Duration>,
+}
+
+/// `queued` and `processing` are in progress; anything else (including statuses the API may add) is final.
+pub fn is_done(status: &str) -> bool {
+    !matches!(status, "queued" | "processing")
+}
+
+impl Snapshot {
+    fn parse(resp: &Response) -> Result<Snapshot> {
+        let wire: JobWire = decode(resp, "a person_enrichment object")?;
+        let results = wire
+            .results
+            .into_iter()
+            .map(EnrichmentResult::from_raw)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|m| decode_error(resp, m))?;
+        let _ = wire.links.this;
+        Ok(Snapshot {
+            id: wire.id,
+            status: wire.status.unwrap_or_else(|| "unknown".into()),
+            results,
+            next: wire.links.next.map(|l| l.href),
+            prev: wire.links.prev.map(|l| l.href),
+            errors: wire.errors,
+            retry_after: resp.retry_after(),
+        })
+    }
+
+    pub fn done(&self) -> bool {
+        is_done(&self.status)
+    }
+}
+
+fn job_path(id: u64) -> String {
+    format!("/people/enrichment-requests/{id}")
+}
+
+/// Starts a job. `leads` must already be validated. The `Idempotency-Key` is the same across retries.
+pub async fn create(
+    client: &Client,
+    leads: &[Map<String, Value>],
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+) -> Result<Snapshot> {
+    if leads.is_empty() {
+        return Err(Error::InvalidInput("no leads to enrich".into()));
+    }
+    if leads.len() > MAX_LEADS {
+        return Err(Error::InvalidInput(format!(
+            "{} leads are more than one enrichment request takes ({MAX_LEADS}); use Person.enrich(), which splits \
+             them into several requests",
+            leads.len()
+        )));
+    }
+    let body = serde_json::json!({
+        "leads": leads,
+        "reveal_email": reveal_email,
+        "reveal_phone_numbers": reveal_phone_numbers,
+    });
+    let key_bytes: [u8; 16] = rand::random();
+    let req = Request {
+        safety: Safety::CreatesJob,
+        idempotency_key: Some(
+            uuid::Builder::from_random_bytes(key_bytes)
+                .into_uuid()
+                .to_string(),
+        ),
+        ..Request::json(Method::POST, "/people/enrichment-requests", &body)
+    };
+    Snapshot::parse(&client.send(&req).await?)
+}
+
+/// The job's current state and first page of results (`page_size` of them, 1..=100).
+pub async fn get(client: &Client, id: u64, page_size: Option<u32>) -> Result<Snapshot> {
+    let mut req = Request::get(job_path(id));
+    if let Some(n) = page_size {
+        if !(1..=100).contains(&n) {
+            return Err(Error::InvalidInput(format!(
+                "page_size must be from 1 to 100, got {n}"
+            )));
+        }
+        req.query.push(("page[size]".into(), n.to_string()));
+    }
+    Snapshot::parse(&client.send(&req).await?)
+}
+
+/// Follows a `_links` href of a job response.
+pub async fn follow(client: &Client, href: &str) -> Result<Snapshot> {
+    Snapshot::parse(&client.send(&Request::get(href)).await?)
+}
+
+pub async fn cancel(client: &Client, id: u64) -> Result<Snapshot> {
+    let req = Request::json(
+        Method::PATCH,
+        job_path(id),
+        &serde_json::json!({"status": "canceled"}),
+    );
+    Snapshot::parse(&client.send(&req).await?)
+}
+
+/// How long to wait between polls when the server gives no `Retry-After`.
+const DEFAULT_POLL: Duration = Duration::from_secs(5);
+/// The longest pause between polls, whatever the server says.
+const MAX_POLL: Duration = Duration::from_secs(60);
+/// The shortest: a `Retry-After: 0` must not turn into a busy loop.
+const MIN_POLL: Duration = Duration::from_millis(50);
+
+/// Polls until the job is done (honouring `Retry-After`) or `timeout` passes; `progress` sees every poll.
+pub async fn wait(
+    client: &Client,
+    id: u64,
+    timeout: Option<Duration>,
+    mut progress: impl FnMut(&Snapshot) + Send,
+) -> Result<Snapshot> {
+    let started = Instant::now();
+    loop {
+        let snap = get(client, id, None).await?;
+        progress(&snap);
+        if snap.done() {
+            if snap.status == "error" {
+                return Err(Error::JobFailed {
+                    job_id: id,
+                    errors: snap.errors,
+                });
+            }
+            return Ok(snap);
+        }
+        let pause = snap
+            .retry_after
+            .unwrap_or(DEFAULT_POLL)
+            .clamp(MIN_POLL, MAX_POLL);
+        if let Some(limit) = timeout {
+            let waited = started.elapsed();
+            if waited + pause > limit {
+                return Err(Error::JobTimeout {
+                    job_id: id,
+                    status: snap.status,
+                    waited,
+                });
+            }
+        }
+        tokio::time::sleep(pause).await;
+    }
+}

@@ -1,0 +1,621 @@
+//! `EnrichmentJob` and `EnrichmentResult`: start, resume, wait on, page through and cancel enrichment jobs.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::{PyDict, PyString, PyType};
+use pythonize::{depythonize, pythonize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::client::{resolve, PyClient};
+use super::errors::to_pyerr;
+use super::models::{loads, PyPerson};
+use super::runtime::{awaitable, awaitable_py, block_on, runtime};
+use crate::core::jobs::{self, validate_lead, EnrichmentResult, Snapshot, MAX_LEADS};
+use crate::core::{Client, Error};
+
+/// Reads `leads` (any iterable of dicts): each lead validated, or the reason it is not valid.
+pub fn leads_from_py(
+    leads: &Bound<'_, PyAny>,
+) -> PyResult<Vec<Result<Map<String, Value>, String>>> {
+    if leads.is_instance_of::<PyString>()
+        || leads.is_instance_of::<PyDict>()
+        || leads.is_instance_of::<pyo3::types::PyBytes>()
+    {
+        return Err(PyTypeError::new_err("leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)"));
+    }
+    let iter = leads.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "leads must be an iterable of dicts, got {}",
+            leads
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let mut out = Vec::new();
+    for (i, item) in iter.enumerate() {
+        let item = item?;
+        let parsed = match item.cast::<pyo3::types::PyMapping>() {
+            Ok(m) => match depythonize::<Value>(m.as_any()) {
+                Ok(Value::Object(map)) => validate_lead(i, &map),
+                Ok(_) => Err(format!("lead {i} must be a dict")),
+                Err(e) => Err(format!("lead {i} cannot be read: {e}")),
+            },
+            Err(_) => Err(format!(
+                "lead {i} must be a dict with lead fields, got {}",
+                item.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            )),
+        };
+        out.push(parsed);
+    }
+    Ok(out)
+}
+
+fn all_valid(
+    py: Python<'_>,
+    leads: Vec<Result<Map<String, Value>, String>>,
+) -> PyResult<Vec<Map<String, Value>>> {
+    let bad: Vec<&String> = leads.iter().filter_map(|l| l.as_ref().err()).collect();
+    if !bad.is_empty() {
+        let shown: Vec<&str> = bad.iter().take(10).map(|s| s.as_str()).collect();
+        let more = if bad.len() > 10 {
+            format!(" (and {} more)", bad.len() - 10)
+        } else {
+            String::new()
+        };
+        return Err(to_pyerr(
+            py,
+            Error::InvalidInput(format!(
+                "{} invalid lead(s): {}{more}",
+                bad.len(),
+                shown.join("; ")
+            )),
+        ));
+    }
+    Ok(leads.into_iter().flatten().collect())
+}
+
+fn check_count(py: Python<'_>, n: usize) -> PyResult<()> {
+    match n {
+        0 => Err(to_pyerr(py, Error::InvalidInput("no leads to enrich".into()))),
+        n if n > MAX_LEADS => Err(to_pyerr(
+            py,
+            Error::InvalidInput(format!(
+                "{n} leads are more than one enrichment request takes ({MAX_LEADS}); Person.enrich() splits any number \
+                 of leads into several requests and returns one result per lead"
+            )),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// One result of an enrichment job: the lead's echoed fields, a ``status`` (``enriched``, ``not_found``,
+/// ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for leads this SDK could not send or
+/// whose job failed, with ``error`` saying why) and the ``person`` when enriched.
+#[pyclass(frozen, module = "amplemarket._core", name = "EnrichmentResult")]
+pub struct PyEnrichmentResult {
+    pub inner: Arc<EnrichmentResult>,
+}
+
+impl PyEnrichmentResult {
+    fn lead_field(&self, k: &str) -> Option<String> {
+        self.inner
+            .lead
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+}
+
+#[pymethods]
+impl PyEnrichmentResult {
+    /// ID of the result (``None`` for results made by this SDK).
+    #[getter]
+    fn id(&self) -> Option<i64> {
+        self.inner.id
+    }
+    #[getter]
+    fn status(&self) -> Option<&str> {
+        self.inner.status.as_deref()
+    }
+    /// The enriched person, when ``status`` is ``enriched``.
+    #[getter]
+    fn person(&self) -> Option<PyPerson> {
+        self.inner.person.clone().map(|p| PyPerson { inner: p })
+    }
+    /// Why this SDK could not send the lead (``invalid``) or its job failed (``failed``).
+    #[getter]
+    fn error(&self) -> Option<String> {
+        serde_json::from_str::<Value>(self.inner.raw.get())
+            .ok()?
+            .get("error")?
+            .as_str()
+            .map(str::to_string)
+    }
+    /// The lead fields as echoed, a dict.
+    #[getter]
+    fn lead<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pythonize(py, &self.inner.lead)?)
+    }
+    #[getter]
+    fn email(&self) -> Option<String> {
+        self.lead_field("email")
+    }
+    #[getter]
+    fn linkedin_id(&self) -> Option<String> {
+        self.lead_field("linkedin_id")
+    }
+    #[getter]
+    fn linkedin_url(&self) -> Option<String> {
+        self.lead_field("linkedin_url")
+    }
+    #[getter]
+    fn company_domain(&self) -> Option<String> {
+        self.lead_field("company_domain")
+    }
+    #[getter]
+    fn company_name(&self) -> Option<String> {
+        self.lead_field("company_name")
+    }
+    #[getter]
+    fn name(&self) -> Option<String> {
+        self.lead_field("name")
+    }
+    #[getter]
+    fn title(&self) -> Option<String> {
+        self.lead_field("title")
+    }
+
+    /// The result exactly as the server sent it.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        loads(py, &self.inner.raw)
+    }
+
+    fn to_json(&self) -> &str {
+        self.inner.raw.get()
+    }
+
+    #[classmethod]
+    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyEnrichmentResult> {
+        let raw = RawValue::from_string(text.to_string())
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let r = EnrichmentResult::from_raw(raw).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        Ok(PyEnrichmentResult { inner: Arc::new(r) })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((
+            slf.get_type().getattr("from_json")?,
+            (slf.get().inner.raw.get().to_string(),),
+        ))
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let Ok(other) = other.cast::<PyEnrichmentResult>() else {
+            return Ok(py.NotImplemented());
+        };
+        let eq = self.inner.raw.get() == other.get().inner.raw.get();
+        Ok(match op {
+            CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
+            CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
+            _ => py.NotImplemented(),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let who = self
+            .inner
+            .person
+            .as_ref()
+            .and_then(|p| p.fields.name.clone())
+            .or_else(|| {
+                ["email", "linkedin_url", "linkedin_id", "name"]
+                    .iter()
+                    .find_map(|k| self.lead_field(k))
+            })
+            .unwrap_or_default();
+        format!(
+            "EnrichmentResult(status={:?}, {who:?})",
+            self.inner.status.as_deref().unwrap_or("")
+        )
+    }
+}
+
+struct JobState {
+    status: String,
+    errors: Vec<Value>,
+}
+
+/// A bulk enrichment request on the server (up to 10,000 leads).
+///
+/// ``create`` starts one, ``get`` resumes one by id (from another process, after a crash…), ``wait`` polls until
+/// it is done, ``results()`` streams its results page by page, ``cancel`` stops it keeping what is done.
+#[pyclass(frozen, module = "amplemarket._core", name = "EnrichmentJob")]
+pub struct PyEnrichmentJob {
+    id: u64,
+    client: Client,
+    state: Mutex<JobState>,
+}
+
+impl PyEnrichmentJob {
+    fn new(client: Client, snap: &Snapshot) -> Self {
+        PyEnrichmentJob {
+            id: snap.id,
+            client,
+            state: Mutex::new(JobState {
+                status: snap.status.clone(),
+                errors: snap.errors.clone(),
+            }),
+        }
+    }
+
+    fn update(&self, snap: &Snapshot) {
+        let mut s = self.state.lock();
+        s.status = snap.status.clone();
+        s.errors = snap.errors.clone();
+    }
+
+    fn ensure_done(&self, py: Python<'_>) -> PyResult<()> {
+        let status = self.state.lock().status.clone();
+        if jobs::is_done(&status) {
+            Ok(())
+        } else {
+            Err(to_pyerr(
+                py,
+                Error::InvalidInput(format!(
+                    "enrichment job {} is still {status}: call wait() before reading its results",
+                    self.id
+                )),
+            ))
+        }
+    }
+}
+
+fn deadline(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    timeout
+        .map(|t| crate::core::config::seconds("timeout", t).map_err(|e| to_pyerr(py, e)))
+        .transpose()
+}
+
+#[pymethods]
+impl PyEnrichmentJob {
+    /// Starts a job for ``leads`` (dicts with ``email``, ``linkedin_url``/``linkedin_id``, ``name``, ``title``,
+    /// ``company_name``, ``company_domain``). Every lead is checked first; more than 10,000 is refused (use
+    /// ``Person.enrich``). Retried only where the server cannot have started the job.
+    #[staticmethod]
+    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, client = None))]
+    fn create(
+        py: Python<'_>,
+        leads: &Bound<'_, PyAny>,
+        reveal_email: bool,
+        reveal_phone_numbers: bool,
+        client: Option<&Bound<'_, PyClient>>,
+    ) -> PyResult<PyEnrichmentJob> {
+        let leads = all_valid(py, leads_from_py(leads)?)?;
+        check_count(py, leads.len())?;
+        let client = resolve(py, client)?;
+        let c = client.clone();
+        let snap = block_on(py, async move {
+            jobs::create(&c, &leads, reveal_email, reveal_phone_numbers).await
+        })?;
+        Ok(PyEnrichmentJob::new(client, &snap))
+    }
+
+    /// Awaitable ``create``.
+    #[staticmethod]
+    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, client = None))]
+    fn create_async<'py>(
+        py: Python<'py>,
+        leads: &Bound<'_, PyAny>,
+        reveal_email: bool,
+        reveal_phone_numbers: bool,
+        client: Option<&Bound<'_, PyClient>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let leads = all_valid(py, leads_from_py(leads)?)?;
+        check_count(py, leads.len())?;
+        let client = resolve(py, client)?;
+        awaitable(py, async move {
+            let snap = jobs::create(&client, &leads, reveal_email, reveal_phone_numbers).await?;
+            Ok(PyEnrichmentJob::new(client, &snap))
+        })
+    }
+
+    /// The job with this id, as the server has it now (resume a job started elsewhere).
+    #[staticmethod]
+    #[pyo3(signature = (job_id, *, client = None))]
+    fn get(
+        py: Python<'_>,
+        job_id: u64,
+        client: Option<&Bound<'_, PyClient>>,
+    ) -> PyResult<PyEnrichmentJob> {
+        let client = resolve(py, client)?;
+        let c = client.clone();
+        let snap = block_on(py, async move { jobs::get(&c, job_id, Some(1)).await })?;
+        Ok(PyEnrichmentJob::new(client, &snap))
+    }
+
+    /// Awaitable ``get``.
+    #[staticmethod]
+    #[pyo3(signature = (job_id, *, client = None))]
+    fn get_async<'py>(
+        py: Python<'py>,
+        job_id: u64,
+        client: Option<&Bound<'_, PyClient>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = resolve(py, client)?;
+        awaitable(py, async move {
+            let snap = jobs::get(&client, job_id, Some(1)).await?;
+            Ok(PyEnrichmentJob::new(client, &snap))
+        })
+    }
+
+    #[getter]
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// ``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later), as of
+    /// the last call.
+    #[getter]
+    fn status(&self) -> String {
+        self.state.lock().status.clone()
+    }
+
+    /// Whether the job has ended (anything but ``queued`` and ``processing``).
+    #[getter]
+    fn done(&self) -> bool {
+        jobs::is_done(&self.state.lock().status)
+    }
+
+    /// The server's ``_errors`` for a job in ``error``.
+    #[getter]
+    fn errors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pythonize(py, &self.state.lock().errors)?)
+    }
+
+    /// Fetches the current status.
+    fn refresh(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
+        let (client, id) = (slf.get().client.clone(), slf.get().id);
+        let snap = block_on(py, async move { jobs::get(&client, id, Some(1)).await })?;
+        slf.get().update(&snap);
+        Ok(slf)
+    }
+
+    /// Awaitable ``refresh``.
+    fn refresh_async<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let (client, id) = (slf.get().client.clone(), slf.get().id);
+        awaitable(py, async move {
+            let snap = jobs::get(&client, id, Some(1)).await?;
+            slf.get().update(&snap);
+            Ok(slf)
+        })
+    }
+
+    /// Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
+    /// ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
+    /// ``JobFailedError``. ``progress=True`` shows the status; a callable gets ``(status, polls, 0)``.
+    #[pyo3(signature = (timeout = None, progress = None))]
+    fn wait(
+        slf: Py<Self>,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<Self>> {
+        let limit = deadline(py, timeout)?;
+        let report = super::progress::from_py(py, progress, &format!("job {}", slf.get().id))?;
+        let (client, id) = (slf.get().client.clone(), slf.get().id);
+        let job = slf.clone_ref(py);
+        let result = block_on(py, async move {
+            let mut polls = 0;
+            jobs::wait(&client, id, limit, |s| {
+                polls += 1;
+                job.get().update(s);
+                if let Some(r) = &report {
+                    r(&s.status, polls, if s.done() { polls } else { polls + 1 });
+                }
+            })
+            .await
+        });
+        result.map(|_| slf)
+    }
+
+    /// Awaitable ``wait``.
+    #[pyo3(signature = (timeout = None, progress = None))]
+    fn wait_async<'py>(
+        slf: Py<Self>,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = deadline(py, timeout)?;
+        let report = super::progress::from_py(py, progress, &format!("job {}", slf.get().id))?;
+        let (client, id) = (slf.get().client.clone(), slf.get().id);
+        awaitable(py, async move {
+            let mut polls = 0;
+            let job = Python::attach(|py| slf.clone_ref(py));
+            jobs::wait(&client, id, limit, |s| {
+                polls += 1;
+                job.get().update(s);
+                if let Some(r) = &report {
+                    r(&s.status, polls, if s.done() { polls } else { polls + 1 });
+                }
+            })
+            .await?;
+            Ok(slf)
+        })
+    }
+
+    /// Stops the job, keeping the results produced so far.
+    fn cancel(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
+        let (client, id) = (slf.get().client.clone(), slf.get().id);
+        let snap = block_on(py, async move { jobs::cancel(&client, id).await })?;
+        slf.get().update(&snap);
+        Ok(slf)
+    }
+
+    /// Awaitable ``cancel``.
+    fn cancel_async<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let (client, id) = (slf.get().client.clone(), slf.get().id);
+        awaitable(py, async move {
+            let snap = jobs::cancel(&client, id).await?;
+            slf.get().update(&snap);
+            Ok(slf)
+        })
+    }
+
+    /// Streams every result of a finished (completed, canceled or failed) job, fetching the next page while the
+    /// current one is read.
+    #[pyo3(signature = (page_size = 100))]
+    fn results(&self, py: Python<'_>, page_size: u32) -> PyResult<ResultsIterator> {
+        self.ensure_done(py)?;
+        Ok(ResultsIterator {
+            pages: Arc::new(tokio::sync::Mutex::new(Pages::new(
+                self.client.clone(),
+                self.id,
+                page_size,
+            ))),
+        })
+    }
+
+    /// Async iterator form of ``results()``.
+    #[pyo3(signature = (page_size = 100))]
+    fn results_async(&self, py: Python<'_>, page_size: u32) -> PyResult<AsyncResultsIterator> {
+        self.ensure_done(py)?;
+        Ok(AsyncResultsIterator {
+            pages: Arc::new(tokio::sync::Mutex::new(Pages::new(
+                self.client.clone(),
+                self.id,
+                page_size,
+            ))),
+        })
+    }
+
+    /// The results as a pandas DataFrame, one row per result (needs ``pip install amplemarket[pandas]``).
+    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        py.import("amplemarket._pandas")?
+            .getattr("to_dataframe")?
+            .call1((slf.call_method0("results")?,))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "EnrichmentJob(id={}, status={:?})",
+            self.id,
+            self.state.lock().status
+        )
+    }
+}
+
+/// Pages of a job's results, with the next one fetched in the background while the current one is read.
+struct Pages {
+    client: Client,
+    id: u64,
+    page_size: u32,
+    started: bool,
+    buffer: VecDeque<EnrichmentResult>,
+    next: Option<tokio::task::JoinHandle<crate::core::Result<Snapshot>>>,
+}
+
+impl Pages {
+    fn new(client: Client, id: u64, page_size: u32) -> Self {
+        Pages {
+            client,
+            id,
+            page_size,
+            started: false,
+            buffer: VecDeque::new(),
+            next: None,
+        }
+    }
+
+    fn prefetch(&mut self, href: Option<String>) {
+        self.next = href.map(|h| {
+            let client = self.client.clone();
+            runtime().spawn(async move { jobs::follow(&client, &h).await })
+        });
+    }
+
+    async fn next_result(&mut self) -> crate::core::Result<Option<EnrichmentResult>> {
+        loop {
+            if let Some(r) = self.buffer.pop_front() {
+                return Ok(Some(r));
+            }
+            let snap = if !self.started {
+                self.started = true;
+                jobs::get(&self.client, self.id, Some(self.page_size)).await?
+            } else if let Some(handle) = self.next.take() {
+                handle.await.map_err(|e| {
+                    Error::InvalidInput(format!("fetching a results page failed: {e}"))
+                })??
+            } else {
+                return Ok(None);
+            };
+            self.prefetch(snap.next.clone());
+            self.buffer.extend(snap.results);
+        }
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        if let Some(h) = self.next.take() {
+            h.abort();
+        }
+    }
+}
+
+/// Iterator returned by ``EnrichmentJob.results()``.
+#[pyclass(frozen, module = "amplemarket._core", name = "ResultsIterator")]
+pub struct ResultsIterator {
+    pages: Arc<tokio::sync::Mutex<Pages>>,
+}
+
+#[pymethods]
+impl ResultsIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyEnrichmentResult>> {
+        let pages = self.pages.clone();
+        let next = block_on(py, async move { pages.lock().await.next_result().await })?;
+        Ok(next.map(|r| PyEnrichmentResult { inner: Arc::new(r) }))
+    }
+}
+
+/// Async iterator returned by ``EnrichmentJob.results_async()``.
+#[pyclass(frozen, module = "amplemarket._core", name = "AsyncResultsIterator")]
+pub struct AsyncResultsIterator {
+    pages: Arc<tokio::sync::Mutex<Pages>>,
+}
+
+#[pymethods]
+impl AsyncResultsIterator {
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pages = self.pages.clone();
+        awaitable_py(py, async move {
+            match pages.lock().await.next_result().await {
+                Ok(Some(r)) => Ok(PyEnrichmentResult { inner: Arc::new(r) }),
+                Ok(None) => Err(PyStopAsyncIteration::new_err(())),
+                Err(e) => Err(Python::attach(|py| to_pyerr(py, e))),
+            }
+        })
+    }
+}
