@@ -473,6 +473,7 @@ class EnrichmentJob:
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
+        idempotency_key: str | None = None,
         client: Client | None = None,
     ) -> EnrichmentJob:
         """Starts a job; every lead is checked first."""
@@ -482,6 +483,7 @@ class EnrichmentJob:
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
+        idempotency_key: str | None = None,
         client: Client | None = None,
     ) -> Awaitable[EnrichmentJob]:
         """Awaitable ``create``."""
@@ -511,6 +513,8 @@ class EnrichmentJob:
     def results(self, page_size: int = 100) -> ResultsIterator:
         """Streams every result of a finished job."""
     def results_async(self, page_size: int = 100) -> AsyncResultsIterator: ...
+    def results_for(self, leads: Iterable[Mapping[str, Any]]) -> list[EnrichmentResult | None]:
+        """Every result matched to the leads this job was given, in their order."""
     def to_pandas(self) -> Any:
         """The results as a pandas DataFrame."""
 

@@ -1,4 +1,8 @@
-"""The ``amplemarket`` command line."""
+"""The ``amplemarket`` command line: find, company, search, enrich, and a local sandbox.
+
+Every command but ``sandbox`` takes ``--sandbox`` to run against an in-process sandbox whose data set matches
+``examples/leads.csv`` (seed 0), so it can be tried without a key or credits.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from amplemarket import __version__
@@ -22,6 +28,185 @@ def _setting(text: str) -> tuple[str, Any]:
     except json.JSONDecodeError:
         value = raw  # a bare word such as polls:3 or immediate
     return name.strip(), value
+
+
+def _mapping(text: str) -> tuple[str, str]:
+    column, sep, target = text.rpartition("=")
+    if not sep or not column or not target:
+        raise argparse.ArgumentTypeError(f"expected 'Column=field', got {text!r}")
+    return column, target.strip()
+
+
+def _say(args: argparse.Namespace) -> Any:
+    def say(message: str) -> None:
+        if not getattr(args, "quiet", False):
+            print(message, file=sys.stderr, flush=True)
+
+    return say
+
+
+@contextmanager
+def _client(args: argparse.Namespace) -> Iterator[Any]:
+    """The client for a command: an in-process sandbox's with ``--sandbox``, else from options and environment."""
+    import amplemarket
+
+    if args.sandbox:
+        from amplemarket.testing import Sandbox
+
+        with Sandbox(seed=0, job_progression="polls:2", poll_retry_after=1) as sb, sb.client() as client:
+            yield client
+        return
+    options: dict[str, Any] = {}
+    if args.base_url:
+        options["base_url"] = args.base_url
+    with amplemarket.Client(args.api_key, **options) as client:
+        yield client
+
+
+def _print_person(person: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(person.to_dict(), ensure_ascii=False, indent=1))
+        return
+    company = person.company
+    where = f" at {company.name}" if company and company.name else ""
+    print(f"{person.name} — {person.title or 'no title'}{where}")
+    for label, value in (
+        ("email", person.email),
+        ("phones", ", ".join(p.number or "" for p in person.phone_numbers or [])),
+        ("linkedin", person.linkedin_url),
+        ("location", person.location),
+    ):
+        if value:
+            print(f"  {label}: {value}")
+
+
+def _find(args: argparse.Namespace) -> int:
+    import amplemarket
+
+    with _client(args) as client:
+        person = amplemarket.Person.find(
+            linkedin_url=args.linkedin_url,
+            email=args.email,
+            name=args.name,
+            title=args.title,
+            company_name=args.company,
+            company_domain=args.domain,
+            reveal_email=args.reveal_email,
+            reveal_phone_numbers=args.reveal_phone_numbers,
+            client=client,
+        )
+    if person is None:
+        print("no match", file=sys.stderr)
+        return 1
+    _print_person(person, args.json)
+    return 0
+
+
+def _company(args: argparse.Namespace) -> int:
+    import amplemarket
+
+    with _client(args) as client:
+        company = amplemarket.Company.find(domain=args.domain, linkedin_url=args.linkedin_url, client=client)
+    if company is None:
+        print("no match", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(company.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(f"{company.name} — {company.industry or 'no industry'}, {company.size or 'size unknown'}")
+        for label, value in (("website", company.website), ("location", company.location)):
+            if value:
+                print(f"  {label}: {value}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    import amplemarket
+    from amplemarket._files import write_table
+
+    filters = {
+        "person_name": args.name,
+        "person_titles": args.title,
+        "person_locations": args.location,
+        "person_seniorities": args.seniority,
+        "person_departments": args.department,
+        "company_names": args.company,
+        "company_domains": args.domain,
+        "company_industries": args.industry,
+        "company_sizes": args.size,
+    }
+    with _client(args) as client:
+        people = list(
+            amplemarket.Person.search_iter(
+                **{k: v for k, v in filters.items() if v}, max_results=args.max_results, client=client
+            )
+        )
+    if args.output:
+        from amplemarket._enrich_run import _flatten_person
+
+        rows = [_flatten_person(p) for p in people]
+        columns: list[str] = []
+        for r in rows:
+            columns.extend(k for k in r if k not in columns)
+        write_table(args.output, columns, rows)
+        print(f"{len(people)} people written to {args.output}", file=sys.stderr)
+    elif args.json:
+        for p in people:
+            print(p.to_json())
+    else:
+        for p in people:
+            company = p.company.name if p.company else "-"
+            print(f"{p.name}\t{p.title or ''}\t{company}\t{p.linkedin_url or ''}")
+        print(f"{len(people)} people", file=sys.stderr)
+    return 0
+
+
+def _enrich(args: argparse.Namespace) -> int:
+    from amplemarket._enrich_run import Options, run, state_path
+
+    say = _say(args)
+    opts = Options(
+        input=Path(args.input),
+        output=Path(args.output),
+        reveal_email=args.reveal_email,
+        reveal_phone_numbers=args.reveal_phone_numbers,
+        mapping=dict(args.map or []),
+        resume=args.resume,
+        timeout=args.timeout,
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
+    with _client(args) as client:
+        before = _credits(client)
+        try:
+            summary = run(opts, client, say)
+        except KeyboardInterrupt:
+            if state_path(opts.output).exists():
+                say(f"interrupted; run the same command with --resume to continue ({state_path(opts.output)})")
+            raise
+        after = _credits(client)
+    if before and after:
+        summary["credits_spent"] = {k: round(before[k] - after[k], 2) for k in before if k in after}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary["statuses"].items()))
+        spent = summary.get("credits_spent")
+        credit_text = ""
+        if spent:
+            credit_text = f"; credits spent: {spent['email_credits']} email, {spent['phone_credits']} phone"
+        print(f"{summary['rows']} rows -> {args.output}: {statuses}{credit_text}")
+    return 0
+
+
+def _credits(client: Any) -> dict[str, float] | None:
+    try:
+        info = client.account_info()
+    except Exception:
+        return None
+    keys = ("email_credits", "phone_credits")
+    if all(isinstance(info.get(k), (int, float)) for k in keys):
+        return {k: float(info[k]) for k in keys}
+    return None
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -41,12 +226,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         )
     try:
         sb = Sandbox(
-            host=args.host,
-            port=args.port,
-            seed=args.seed,
-            people=args.people,
-            companies=args.companies,
-            **settings,
+            host=args.host, port=args.port, seed=args.seed, people=args.people, companies=args.companies, **settings
         )
     except (ValueError, RuntimeError) as e:
         print(f"amplemarket sandbox: {e}", file=sys.stderr)
@@ -55,7 +235,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(
         f"Amplemarket sandbox serving {len(sb.people)} people at {sb.url}\n"
-        f"  API key: {sb.api_key}   (export AMPLEMARKET_BASE_URL={sb.url})\n"
+        f"  API key: {sb.api_key}   (export AMPLEMARKET_BASE_URL={sb.url} AMPLEMARKET_API_KEY={sb.api_key})\n"
         "  Press Ctrl-C to stop.",
         flush=True,
     )
@@ -69,10 +249,74 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connection_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--api-key", default=None, help="API key (default: $AMPLEMARKET_API_KEY)")
+    p.add_argument("--base-url", default=None, help="API base URL (default: $AMPLEMARKET_BASE_URL or the real API)")
+    p.add_argument("--sandbox", action="store_true", help="run against an in-process sandbox (no key, no credits)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _reveal_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reveal-email", action="store_true", help="reveal email addresses (charged once per person)")
+    p.add_argument("--reveal-phone-numbers", action="store_true", help="reveal phone numbers (charged once per person)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amplemarket", description="Amplemarket People API from the command line.")
     parser.add_argument("--version", action="version", version=f"amplemarket {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    find = commands.add_parser("find", help="find one person", description="Find one person.")
+    find.add_argument("--email")
+    find.add_argument("--linkedin-url")
+    find.add_argument("--name")
+    find.add_argument("--title")
+    find.add_argument("--company", help="company name (with --name)")
+    find.add_argument("--domain", help="company domain (with --name)")
+    _reveal_options(find)
+    _connection_options(find)
+    find.set_defaults(run=_find)
+
+    company = commands.add_parser("company", help="find one company", description="Find one company.")
+    company.add_argument("--domain")
+    company.add_argument("--linkedin-url")
+    _connection_options(company)
+    company.set_defaults(run=_company)
+
+    search = commands.add_parser("search", help="search people", description="Search people (no credits).")
+    search.add_argument("--name", help="person name")
+    for flag, dest in (
+        ("--title", "title"),
+        ("--location", "location"),
+        ("--seniority", "seniority"),
+        ("--department", "department"),
+        ("--company", "company"),
+        ("--domain", "domain"),
+        ("--industry", "industry"),
+        ("--size", "size"),
+    ):
+        search.add_argument(flag, dest=dest, action="append", help="repeatable")
+    search.add_argument("--max-results", type=int, default=100, help="stop after this many (default 100)")
+    search.add_argument("-o", "--output", help="write to a .csv, .jsonl or .json file")
+    _connection_options(search)
+    search.set_defaults(run=_search)
+
+    enrich = commands.add_parser(
+        "enrich",
+        help="enrich a file of leads",
+        description="Enrich a .csv/.jsonl/.json file of leads into a result file. Crash-safe: rerun with --resume.",
+    )
+    enrich.add_argument("input", help="leads file (.csv, .jsonl or .json)")
+    enrich.add_argument("-o", "--output", required=True, help="result file (.csv, .jsonl or .json)")
+    enrich.add_argument(
+        "--map", metavar="COLUMN=FIELD", type=_mapping, action="append", help="map a column to a lead field"
+    )
+    enrich.add_argument("--resume", action="store_true", help="pick up the jobs of an interrupted run")
+    enrich.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
+    enrich.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    _reveal_options(enrich)
+    _connection_options(enrich)
+    enrich.set_defaults(run=_enrich)
 
     sb = commands.add_parser(
         "sandbox",
@@ -99,8 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from amplemarket._files import InputError
+    from amplemarket.errors import AmplemarketError
+
     args = build_parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except (AmplemarketError, InputError, OSError) as e:
+        print(f"amplemarket {args.command}: {e}", file=sys.stderr)
+        return 2 if isinstance(e, (InputError, ValueError)) else 1
     return code
 
 

@@ -169,7 +169,7 @@ pub async fn enrich(
     for (n, chunk) in chunks.iter().enumerate() {
         report("submitting", n, chunks.len());
         ids.push(
-            jobs::create(client, chunk, reveal_email, reveal_phone_numbers)
+            jobs::create(client, chunk, reveal_email, reveal_phone_numbers, None)
                 .await?
                 .id,
         );

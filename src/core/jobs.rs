@@ -201,12 +201,14 @@ fn job_path(id: u64) -> String {
     format!("/people/enrichment-requests/{id}")
 }
 
-/// Starts a job. `leads` must already be validated. The `Idempotency-Key` is the same across retries.
+/// Starts a job. `leads` must already be validated. The `Idempotency-Key` (the caller's, else a fresh one) is the
+/// same across retries; a caller that saved its key before sending can repeat a create cut short by a crash.
 pub async fn create(
     client: &Client,
     leads: &[Map<String, Value>],
     reveal_email: bool,
     reveal_phone_numbers: bool,
+    idempotency_key: Option<String>,
 ) -> Result<Snapshot> {
     if leads.is_empty() {
         return Err(Error::InvalidInput("no leads to enrich".into()));
@@ -223,14 +225,15 @@ pub async fn create(
         "reveal_email": reveal_email,
         "reveal_phone_numbers": reveal_phone_numbers,
     });
-    let key_bytes: [u8; 16] = rand::random();
+    let key = idempotency_key.unwrap_or_else(|| {
+        let bytes: [u8; 16] = rand::random();
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    });
     let req = Request {
         safety: Safety::CreatesJob,
-        idempotency_key: Some(
-            uuid::Builder::from_random_bytes(key_bytes)
-                .into_uuid()
-                .to_string(),
-        ),
+        idempotency_key: Some(key),
         ..Request::json(Method::POST, "/people/enrichment-requests", &body)
     };
     Snapshot::parse(&client.send(&req).await?)

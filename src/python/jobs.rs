@@ -293,14 +293,17 @@ fn deadline(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Duration>> 
 impl PyEnrichmentJob {
     /// Starts a job for ``leads`` (dicts with ``email``, ``linkedin_url``/``linkedin_id``, ``name``, ``title``,
     /// ``company_name``, ``company_domain``). Every lead is checked first; more than 10,000 is refused (use
-    /// ``Person.enrich``). Retried only where the server cannot have started the job.
+    /// ``Person.enrich``). Retried only where the server cannot have started the job. Save an
+    /// ``idempotency_key`` before calling, and a create cut short by a crash can be repeated with it without
+    /// starting a second job (where the server honours ``Idempotency-Key``, as the sandbox does).
     #[staticmethod]
-    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, client = None))]
+    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, idempotency_key = None, client = None))]
     fn create(
         py: Python<'_>,
         leads: &Bound<'_, PyAny>,
         reveal_email: bool,
         reveal_phone_numbers: bool,
+        idempotency_key: Option<String>,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<PyEnrichmentJob> {
         let leads = all_valid(py, leads_from_py(leads)?)?;
@@ -308,26 +311,41 @@ impl PyEnrichmentJob {
         let client = resolve(py, client)?;
         let c = client.clone();
         let snap = block_on(py, async move {
-            jobs::create(&c, &leads, reveal_email, reveal_phone_numbers).await
+            jobs::create(
+                &c,
+                &leads,
+                reveal_email,
+                reveal_phone_numbers,
+                idempotency_key,
+            )
+            .await
         })?;
         Ok(PyEnrichmentJob::new(client, &snap))
     }
 
     /// Awaitable ``create``.
     #[staticmethod]
-    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, client = None))]
+    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, idempotency_key = None, client = None))]
     fn create_async<'py>(
         py: Python<'py>,
         leads: &Bound<'_, PyAny>,
         reveal_email: bool,
         reveal_phone_numbers: bool,
+        idempotency_key: Option<String>,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let leads = all_valid(py, leads_from_py(leads)?)?;
         check_count(py, leads.len())?;
         let client = resolve(py, client)?;
         awaitable(py, async move {
-            let snap = jobs::create(&client, &leads, reveal_email, reveal_phone_numbers).await?;
+            let snap = jobs::create(
+                &client,
+                &leads,
+                reveal_email,
+                reveal_phone_numbers,
+                idempotency_key,
+            )
+            .await?;
             Ok(PyEnrichmentJob::new(client, &snap))
         })
     }
@@ -500,6 +518,25 @@ impl PyEnrichmentJob {
                 page_size,
             ))),
         })
+    }
+
+    /// Every result of a finished job matched to ``leads`` (the leads this job was given, in the order given):
+    /// one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
+    fn results_for(
+        &self,
+        py: Python<'_>,
+        leads: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Option<PyEnrichmentResult>>> {
+        self.ensure_done(py)?;
+        let leads = all_valid(py, leads_from_py(leads)?)?;
+        let (client, id) = (self.client.clone(), self.id);
+        let results = block_on(py, async move {
+            crate::core::bulk::all_results(&client, id).await
+        })?;
+        Ok(crate::core::bulk::match_results(&leads, results)
+            .into_iter()
+            .map(|r| r.map(|inner| PyEnrichmentResult { inner }))
+            .collect())
     }
 
     /// The results as a pandas DataFrame, one row per result (needs ``pip install amplemarket[pandas]``).

@@ -1,0 +1,179 @@
+"""``amplemarket enrich``: a lead file in, a result file out, safe against crashes and double charges.
+
+Job ids (and the idempotency key of each job before it is created) go to a state file beside the output as soon as
+they exist, so ``--resume`` after a crash, Ctrl-C or kill picks the same jobs up and submits nothing twice. The
+output is written atomically: it is either the previous file or the complete new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from amplemarket import Client, EnrichmentJob, EnrichmentResult
+from amplemarket._files import InputError, column_map, lead_of, read_table, write_json_atomic, write_table
+
+STATE_VERSION = 1
+CHUNK = 10_000
+
+
+def state_path(output: Path) -> Path:
+    return output.with_name(output.name + ".amplemarket-state.json")
+
+
+@dataclass
+class Options:
+    input: Path
+    output: Path
+    reveal_email: bool
+    reveal_phone_numbers: bool
+    mapping: dict[str, str]
+    resume: bool
+    chunk_size: int = CHUNK
+    timeout: float | None = None
+    progress: bool = False
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _flatten_person(person: Any) -> dict[str, Any]:
+    """A person as flat columns: ``person_*`` for its fields, ``company_*`` for its company's."""
+    data = person.to_dict()
+    company = data.pop("company", None)
+    out = {f"person_{k}": v for k, v in data.items() if k != "object"}
+    if isinstance(company, dict):
+        out.update({f"company_{k}": v for k, v in company.items() if k != "object"})
+    return out
+
+
+def _flatten(result: EnrichmentResult | None) -> dict[str, Any]:
+    if result is None:
+        return {"status": "missing", "error": "the job returned no result for this lead"}
+    out: dict[str, Any] = {"status": result.status, "error": result.error}
+    if result.person is not None:
+        out.update(_flatten_person(result.person))
+    return out
+
+
+def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, Any]:
+    """Runs (or resumes) an enrichment; returns the summary."""
+    table = read_table(opts.input)
+    for w in table.warnings:
+        say(f"warning: {w}")
+    mapping = column_map(table.columns, opts.mapping)
+    if not mapping:
+        raise InputError(
+            f"no column of {opts.input} maps to a lead field (columns: {table.columns}); "
+            "name them like Email, LinkedIn URL, Full Name, Company, Domain, Title, or use --map 'Column=email'"
+        )
+    say("columns: " + ", ".join(f"{c} -> {f}" for c, f in mapping.items()))
+    leads: list[dict[str, str]] = []
+    problems: dict[int, str] = {}
+    for i, row in enumerate(table.rows):
+        lead, problem = lead_of(row, mapping)
+        leads.append(lead)
+        if problem:
+            problems[i] = problem
+            say(f"row {i + 1}: {problem} (kept in the output as invalid)")
+    valid = [i for i in range(len(leads)) if i not in problems]
+
+    state_file = state_path(opts.output)
+    state = _load_or_start(opts, state_file, valid)
+    for chunk in state["chunks"]:
+        if chunk.get("job_id") is None:
+            rows = chunk["rows"]
+            job = EnrichmentJob.create(
+                [leads[i] for i in rows],
+                reveal_email=opts.reveal_email,
+                reveal_phone_numbers=opts.reveal_phone_numbers,
+                idempotency_key=chunk["idempotency_key"],
+                client=client,
+            )
+            chunk["job_id"] = job.id
+            write_json_atomic(state_file, state)
+            say(f"submitted job {job.id} ({len(rows)} leads)")
+
+    results: dict[int, EnrichmentResult | None] = {}
+    for chunk in state["chunks"]:
+        job = EnrichmentJob.get(chunk["job_id"], client=client)
+        say(f"waiting for job {job.id} ({job.status})")
+        try:
+            job.wait(timeout=opts.timeout, progress=opts.progress)
+        except Exception as e:
+            from amplemarket import JobFailedError
+
+            if not isinstance(e, JobFailedError):
+                raise
+            say(f"job {job.id} failed: {e}")
+        rows = chunk["rows"]
+        for i, r in zip(rows, job.results_for([leads[i] for i in rows]), strict=True):
+            results[i] = r
+
+    out_rows: list[dict[str, Any]] = []
+    columns = list(table.columns)
+    seen = set(columns)
+    for i, row in enumerate(table.rows):
+        extra = {"status": "invalid", "error": problems[i]} if i in problems else _flatten(results.get(i))
+        merged = {k: v for k, v in row.items() if k != "__problem__"}
+        for k, v in extra.items():
+            key = k if k not in merged else f"amplemarket_{k}"
+            merged[key] = v
+            if key not in seen:
+                seen.add(key)
+                columns.append(key)
+        out_rows.append(merged)
+    write_table(opts.output, columns, out_rows)
+    state_file.unlink(missing_ok=True)
+    counts = Counter(str(r.get("status") or r.get("amplemarket_status")) for r in out_rows)
+    return {"rows": len(out_rows), "statuses": dict(counts), "jobs": [c["job_id"] for c in state["chunks"]]}
+
+
+def _load_or_start(opts: Options, state_file: Path, valid: Sequence[int]) -> dict[str, Any]:
+    digest = _digest(opts.input)
+    if state_file.exists():
+        if not opts.resume:
+            raise InputError(
+                f"{state_file} holds jobs of an earlier run that did not finish; pass --resume to pick them up "
+                "(nothing is submitted twice), or delete it to start over (and pay again)"
+            )
+        try:
+            state: dict[str, Any] = json.loads(state_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise InputError(f"cannot read the state file {state_file}: {e}") from None
+        if state.get("input_sha256") != digest:
+            raise InputError(
+                f"{opts.input} changed since the run recorded in {state_file}; resume with the same file, "
+                "or delete the state file to start over"
+            )
+        if (state.get("reveal_email"), state.get("reveal_phone_numbers")) != (
+            opts.reveal_email,
+            opts.reveal_phone_numbers,
+        ):
+            raise InputError(f"--reveal-* flags differ from the run recorded in {state_file}; use the same flags")
+        return state
+    if opts.resume:
+        print(f"note: no state file {state_file}; starting a new run", file=sys.stderr)
+    chunks = [
+        {"rows": list(valid[n : n + opts.chunk_size]), "idempotency_key": str(uuid.uuid4()), "job_id": None}
+        for n in range(0, len(valid), opts.chunk_size)
+    ]
+    state = {
+        "version": STATE_VERSION,
+        "input": str(opts.input),
+        "input_sha256": digest,
+        "reveal_email": opts.reveal_email,
+        "reveal_phone_numbers": opts.reveal_phone_numbers,
+        "chunks": chunks,
+    }
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(state_file, state)
+    return state
