@@ -233,18 +233,19 @@ def _sandbox(args: argparse.Namespace) -> int:
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(
-        f"Amplemarket sandbox serving {len(sb.people)} people at {sb.url}\n"
-        f"  API key: {sb.api_key}   (export AMPLEMARKET_BASE_URL={sb.url} AMPLEMARKET_API_KEY={sb.api_key})\n"
-        "  Press Ctrl-C to stop.",
-        flush=True,
-    )
     try:
+        print(
+            f"Amplemarket sandbox serving {len(sb.people)} people at {sb.url}\n"
+            f"  API key: {sb.api_key}   (export AMPLEMARKET_BASE_URL={sb.url} AMPLEMARKET_API_KEY={sb.api_key})\n"
+            "  Press Ctrl-C to stop.",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
-    sb.stop()
+    finally:
+        sb.stop()
     print("sandbox stopped", flush=True)
     return 0
 

@@ -154,8 +154,9 @@ class Sandbox:
         return Client(api_key=self.api_key, base_url=self.url, **options)
 
     def __repr__(self) -> str:
-        state = "running" if self.running else "stopped"
-        return f"<Sandbox {self.url} seed={self.seed} people={len(self.people)} {state}>"
+        if not self.running:
+            return f"<Sandbox {self.url} seed={self.seed} stopped>"
+        return f"<Sandbox {self.url} seed={self.seed} people={len(self.people)} running>"
 
     # -- settings ---------------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Captured {
-    /// 1, 2, 3… in order of arrival, never reused (also across `reset`).
+    /// 1, 2, 3… in the order requests were received in full, never reused (also across `reset`).
     pub seq: u64,
-    /// Seconds since the sandbox started, when the request arrived.
+    /// Seconds since the sandbox started, when the request's head arrived.
     pub time: f64,
     pub method: String,
     pub path: String,

@@ -322,7 +322,7 @@ fn search_inner(s: &State, body: &Bytes) -> Result<Response<Body>, ApiError> {
                 .into())
         }
     };
-    let substring_keys: [(&str, Getter); 4] = [
+    let substring_keys: [(&str, Getter); 3] = [
         ("person_titles", |d, i| d.people[i as usize].title.clone()),
         ("person_locations", |d, i| {
             d.people[i as usize].location.clone()
@@ -330,11 +330,11 @@ fn search_inner(s: &State, body: &Bytes) -> Result<Response<Body>, ApiError> {
         ("company_locations", |d, i| {
             company_of(d, i).and_then(|c| c.location.clone())
         }),
+    ];
+    let exact_keys: [(&str, Getter); 7] = [
         ("company_names", |d, i| {
             company_of(d, i).map(|c| c.name.clone())
         }),
-    ];
-    let exact_keys: [(&str, Getter); 6] = [
         ("person_seniorities", |d, i| {
             d.people[i as usize].seniority.map(str::to_string)
         }),

@@ -130,7 +130,6 @@ async fn handle(
     router: Router,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
-    let seq = state.next_seq();
     let arrived = state.started.elapsed().as_secs_f64();
     let settings = state.settings();
     let (parts, body) = req.into_parts();
@@ -158,24 +157,30 @@ async fn handle(
             }
         }
     }
-    state.log.lock().push(Captured {
-        seq,
-        time: arrived,
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(str::to_string),
-        headers,
-        authorized: is_authorized,
-        body: (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned()),
-        route: match route {
-            Route::Known(t) => Some(format!("{} {t}", parts.method)),
-            _ => None,
-        },
-        status: None,
-        outcome: "pending",
-        injected: None,
-        duration: None,
-    });
+    // The number is taken under the log's lock, so the log stays in number order however requests interleave.
+    let (seq, fault_seq) = {
+        let mut log = state.log.lock();
+        let seq = state.next_seq();
+        log.push(Captured {
+            seq,
+            time: arrived,
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            headers,
+            authorized: is_authorized,
+            body: (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned()),
+            route: match route {
+                Route::Known(t) => Some(format!("{} {t}", parts.method)),
+                _ => None,
+            },
+            status: None,
+            outcome: "pending",
+            injected: None,
+            duration: None,
+        });
+        (seq, state.next_fault_seq())
+    };
     let mut guard = AbortGuard {
         state: state.clone(),
         seq,
@@ -187,7 +192,7 @@ async fn handle(
         router,
         parts,
         bytes,
-        seq,
+        fault_seq,
         route,
         is_authorized,
         too_large,
@@ -232,11 +237,20 @@ async fn truncate(response: Response<Body>) -> Response<Body> {
     parts
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::other("body truncated by fault injection")),
-    ];
-    Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+    // Half the body, a pause so it leaves the socket, then the connection is cut mid-body.
+    let chunks = futures_util::stream::unfold(Some(half), |state| async move {
+        match state {
+            Some(half) => Some((Ok(half), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Some((
+                    Err(std::io::Error::other("body truncated by fault injection")),
+                    None,
+                ))
+            }
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(chunks))
 }
 
 #[allow(clippy::too_many_arguments)]

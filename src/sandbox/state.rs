@@ -18,6 +18,8 @@ pub struct State {
     pub seed: u64,
     pub started: Instant,
     seq: AtomicU64,
+    /// Numbers requests for fault injection; restarts on `reset`, so a reset sandbox meets the same faults again.
+    fault_seq: AtomicU64,
     pub data: RwLock<Dataset>,
     pub settings: RwLock<Settings>,
     pub limits: RwLock<Limits>,
@@ -35,6 +37,7 @@ impl State {
             seed,
             started: Instant::now(),
             seq: AtomicU64::new(0),
+            fault_seq: AtomicU64::new(0),
             data: RwLock::new(data),
             limits: RwLock::new(Limits::new(&settings)),
             ledger: Mutex::new(Ledger::new(settings.email_credits, settings.phone_credits)),
@@ -48,6 +51,10 @@ impl State {
 
     pub fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn next_fault_seq(&self) -> u64 {
+        self.fault_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     pub fn settings(&self) -> Settings {
@@ -91,5 +98,6 @@ impl State {
         self.scripts.lock().clear();
         self.log.lock().clear();
         self.reveals_delayed.lock().clear();
+        self.fault_seq.store(0, Ordering::Relaxed);
     }
 }

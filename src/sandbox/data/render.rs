@@ -140,6 +140,14 @@ pub(super) fn synthetic_person(
             )
         }),
     );
+    m.insert("location".into(), p.location.clone().into());
+    m.insert(
+        "location_details".into(),
+        opt(
+            rich,
+            || json!({"city": city, "state": state, "country": country}),
+        ),
+    );
     m.insert("current_position_start_date".into(), opt(rich, || start));
     m.insert(
         "current_position_description".into(),
@@ -150,14 +158,6 @@ pub(super) fn synthetic_person(
                 company_name.as_deref().unwrap_or("my own practice")
             )
         }),
-    );
-    m.insert("location".into(), p.location.clone().into());
-    m.insert(
-        "location_details".into(),
-        opt(
-            rich,
-            || json!({"city": city, "state": state, "country": country}),
-        ),
     );
     m.insert(
         "image_url".into(),
@@ -267,11 +267,11 @@ pub(super) fn synthetic_company(seed: u64, idx: u32, c: &Company, s: &SynthCompa
     m.insert("id".into(), c.id.clone().into());
     m.insert("object".into(), "company".into());
     m.insert("name".into(), c.name.clone().into());
+    m.insert("website".into(), format!("https://{domain}").into());
     m.insert(
         "linkedin_url".into(),
         format!("https://www.linkedin.com/company/{slug}").into(),
     );
-    m.insert("website".into(), format!("https://{domain}").into());
     m.insert(
         "overview".into(),
         opt(rich, || {
