@@ -228,7 +228,8 @@ def verdicts(report: dict[str, Any]) -> dict[str, Any]:
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
-        f"Machine: {m['cores']} cores, Python {m['python']}; medians of {report['repeat']} runs; sizes {report['sizes']}",
+        f"Machine: {m['cores']} cores, Python {m['python']}; medians of {report['repeat']} runs; "
+        f"sizes {report['sizes']}",
         "",
         "| workload | client | figure | wall s | CPU s | peak RSS MB |",
         "|---|---|---|---|---|---|",

@@ -42,7 +42,9 @@ def main() -> None:
                 row["Email"] = p.get("email") or ""
         rows.append(row)
     for p in removed:
-        rows.append(dict(dict.fromkeys(COLUMNS, ""), **{"Email": p.get("email") or "", "LinkedIn URL": p["linkedin_url"]}))
+        rows.append(
+            dict(dict.fromkeys(COLUMNS, ""), **{"Email": p.get("email") or "", "LinkedIn URL": p["linkedin_url"]})
+        )
     for n in range(15):
         rows.append(
             dict(

@@ -12,14 +12,15 @@ python3 -m venv "$venv"
 . "$venv/bin/activate"
 python -m pip install -q -U pip
 step "build and install amplemarket with its dev extras"
-python -m pip install -q -e ".[dev]"
+# One Cargo profile for the extension and `cargo test`, so dependencies compile once (see Cargo.toml).
+MATURIN_PEP517_ARGS="--profile ci" python -m pip install -q -e ".[dev]"
 
 step "cargo fmt --check"
 cargo fmt --check
 step "cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
 step "cargo test"
-cargo test --quiet
+cargo test --quiet --profile ci
 
 step "ruff"
 ruff check .
