@@ -31,9 +31,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::set_default_client, m)?)?;
     m.add_class::<python::sandbox::PySandbox>()?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_openapi, m)?)?;
-    m.add_function(wrap_pyfunction!(
-        python::sandbox::sandbox_default_settings,
-        m
-    )?)?;
+    m.add_function(wrap_pyfunction!(python::sandbox::sandbox_default_settings, m)?)?;
     Ok(())
 }

@@ -75,7 +75,8 @@ class InvalidInputError(AmplemarketError, ValueError):
 
 
 class ConfigurationError(AmplemarketError):
-    """The client cannot work as configured (no API key, a bad base URL, a bad setting)."""
+    """The client cannot work as configured: no API key, an unusable key or base URL. (A setting with a bad value,
+    such as ``timeout=-1``, raises ``InvalidInputError``.)"""
 
 
 class ClientClosedError(AmplemarketError):

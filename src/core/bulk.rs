@@ -103,18 +103,12 @@ pub fn match_results(
 ) -> Vec<Option<Arc<EnrichmentResult>>> {
     let mut waiting: HashMap<String, VecDeque<usize>> = HashMap::new();
     for (i, lead) in leads.iter().enumerate() {
-        waiting
-            .entry(lead_signature(lead))
-            .or_default()
-            .push_back(i);
+        waiting.entry(lead_signature(lead)).or_default().push_back(i);
     }
     let mut out = vec![None; leads.len()];
     let mut unmatched = Vec::new();
     for r in results {
-        match waiting
-            .get_mut(&lead_signature(&r.lead))
-            .and_then(VecDeque::pop_front)
-        {
+        match waiting.get_mut(&lead_signature(&r.lead)).and_then(VecDeque::pop_front) {
             Some(i) => out[i] = Some(Arc::new(r)),
             None => unmatched.push(r),
         }
@@ -181,11 +175,7 @@ pub async fn enrich(
         let (finished, report) = (&finished, &report);
         async move {
             let r = jobs::wait(client, id, timeout, |_s: &Snapshot| {}).await;
-            report(
-                "waiting",
-                finished.fetch_add(1, Ordering::Relaxed) + 1,
-                job_count,
-            );
+            report("waiting", finished.fetch_add(1, Ordering::Relaxed) + 1, job_count);
             r
         }
     });
@@ -204,9 +194,7 @@ pub async fn enrich(
             per_unique.push(match (r, &failure) {
                 (Some(r), _) => LeadOutcome::Result(r),
                 (None, Some(f)) => LeadOutcome::Failed(f.clone()),
-                (None, None) => LeadOutcome::Failed(format!(
-                    "enrichment job {id} returned no result for this lead"
-                )),
+                (None, None) => LeadOutcome::Failed(format!("enrichment job {id} returned no result for this lead")),
             });
         }
     }
@@ -235,8 +223,7 @@ mod tests {
         let mut m = lead(l);
         m.insert("id".into(), id.into());
         m.insert("status".into(), "not_found".into());
-        EnrichmentResult::from_raw(RawValue::from_string(Value::Object(m).to_string()).unwrap())
-            .unwrap()
+        EnrichmentResult::from_raw(RawValue::from_string(Value::Object(m).to_string()).unwrap()).unwrap()
     }
 
     #[test]
@@ -258,10 +245,7 @@ mod tests {
 
     #[test]
     fn results_with_changed_echoes_fill_gaps_in_order() {
-        let leads = vec![
-            lead(json!({"email": "a@x.com"})),
-            lead(json!({"linkedin_id": "zz"})),
-        ];
+        let leads = vec![lead(json!({"email": "a@x.com"})), lead(json!({"linkedin_id": "zz"}))];
         let results = vec![
             result(1, json!({"email": "a@x.com"})),
             result(2, json!({"linkedin_url": "https://linkedin.com/in/zz"})),

@@ -43,11 +43,7 @@ impl ApiKey {
         } else {
             String::new()
         };
-        let prefix = if self.0.starts_with("amp_") {
-            "amp_"
-        } else {
-            ""
-        };
+        let prefix = if self.0.starts_with("amp_") { "amp_" } else { "" };
         format!("{prefix}…{tail}")
     }
 }

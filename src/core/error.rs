@@ -79,12 +79,7 @@ impl StatusError {
             })
             .unwrap_or_default();
         let first = errors.first();
-        let text = |k: &str| {
-            first
-                .and_then(|e| e.get(k))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
+        let text = |k: &str| first.and_then(|e| e.get(k)).and_then(Value::as_str).map(str::to_string);
         let detail = text("detail").or_else(|| {
             // No envelope: keep a short excerpt of what came back, so an HTML error page is still explained.
             let s = String::from_utf8_lossy(body);
@@ -150,7 +145,10 @@ impl fmt::Display for Error {
                     .and_then(|e| e.get("detail").or_else(|| e.get("code")))
                     .and_then(Value::as_str)
                     .unwrap_or("no detail given");
-                write!(f, "enrichment job {job_id} failed: {detail}; results produced before the failure can still be read")
+                write!(
+                    f,
+                    "enrichment job {job_id} failed: {detail}; results produced before the failure can still be read"
+                )
             }
             Error::JobTimeout { job_id, status, waited } => write!(
                 f,
@@ -180,22 +178,10 @@ mod tests {
             e.to_string(),
             "404 person_not_found: No match. (parameter email) [GET /people/find]"
         );
-        let html = StatusError::from_response(
-            502,
-            vec![],
-            b"<html>Bad Gateway</html>",
-            None,
-            "GET /x".into(),
-        );
+        let html = StatusError::from_response(502, vec![], b"<html>Bad Gateway</html>", None, "GET /x".into());
         assert!(html.code.is_none());
         assert!(html.to_string().contains("<html>Bad Gateway"), "{html}");
-        let empty = StatusError::from_response(
-            500,
-            vec![],
-            b"",
-            Some(Duration::from_secs(2)),
-            "GET /x".into(),
-        );
+        let empty = StatusError::from_response(500, vec![], b"", Some(Duration::from_secs(2)), "GET /x".into());
         assert_eq!(empty.to_string(), "500 [GET /x] (Retry-After: 2s)");
     }
 }

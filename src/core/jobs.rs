@@ -27,10 +27,7 @@ pub const LEAD_KEYS: [&str; 7] = [
 ];
 
 /// Checks one lead: known keys, string values, and an identifier the API can use. Blank values are dropped.
-pub fn validate_lead(
-    index: usize,
-    lead: &Map<String, Value>,
-) -> std::result::Result<Map<String, Value>, String> {
+pub fn validate_lead(index: usize, lead: &Map<String, Value>) -> std::result::Result<Map<String, Value>, String> {
     let mut clean = Map::new();
     for (k, v) in lead {
         if !LEAD_KEYS.contains(&k.as_str()) {
@@ -52,9 +49,7 @@ pub fn validate_lead(
                     Value::Array(_) => "a list",
                     _ => "an object",
                 };
-                return Err(format!(
-                    "lead {index} field `{k}` must be a string, got {kind}"
-                ));
+                return Err(format!("lead {index} field `{k}` must be a string, got {kind}"));
             }
         }
     }
@@ -124,29 +119,56 @@ pub struct EnrichmentResult {
     pub lead: Map<String, Value>,
 }
 
+/// The fields of a result read in one pass; the person stays raw until it is parsed on its own.
+#[derive(Deserialize)]
+struct ResultWire {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    status: Option<Value>,
+    #[serde(default)]
+    result: Option<Box<RawValue>>,
+    #[serde(default)]
+    email: Option<Value>,
+    #[serde(default)]
+    linkedin_url: Option<Value>,
+    #[serde(default)]
+    linkedin_id: Option<Value>,
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(default)]
+    title: Option<Value>,
+    #[serde(default)]
+    company_name: Option<Value>,
+    #[serde(default)]
+    company_domain: Option<Value>,
+}
+
 impl EnrichmentResult {
     pub fn from_raw(raw: Box<RawValue>) -> std::result::Result<Self, String> {
-        let mut map: Map<String, Value> = serde_json::from_str(raw.get())
-            .map_err(|e| format!("a result is not an object: {e}"))?;
-        let person = match map.remove("result") {
-            Some(v @ Value::Object(_)) => {
-                let text = serde_json::to_string(&v).expect("JSON values serialise");
-                Some(Arc::new(Person::from_raw(
-                    RawValue::from_string(text).expect("valid JSON"),
-                )?))
-            }
+        let wire: ResultWire =
+            serde_json::from_str(raw.get()).map_err(|e| format!("a result is not an object: {e}"))?;
+        let person = match wire.result {
+            Some(r) if r.get().trim_start().starts_with('{') => Some(Arc::new(Person::from_raw(r)?)),
             _ => None,
         };
-        let lead = LEAD_KEYS
-            .iter()
-            .filter_map(|k| map.get(*k).map(|v| (k.to_string(), v.clone())))
-            .collect();
+        let mut lead = Map::new();
+        for (k, v) in [
+            ("email", wire.email),
+            ("linkedin_url", wire.linkedin_url),
+            ("linkedin_id", wire.linkedin_id),
+            ("name", wire.name),
+            ("title", wire.title),
+            ("company_name", wire.company_name),
+            ("company_domain", wire.company_domain),
+        ] {
+            if let Some(v) = v {
+                lead.insert(k.to_string(), v);
+            }
+        }
         Ok(EnrichmentResult {
-            id: map.get("id").and_then(Value::as_i64),
-            status: map
-                .get("status")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            id: wire.id.as_ref().and_then(Value::as_i64),
+            status: wire.status.as_ref().and_then(Value::as_str).map(str::to_string),
             person,
             lead,
             raw,
@@ -227,9 +249,7 @@ pub async fn create(
     });
     let key = idempotency_key.unwrap_or_else(|| {
         let bytes: [u8; 16] = rand::random();
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .to_string()
+        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
     });
     let req = Request {
         safety: Safety::CreatesJob,
@@ -244,9 +264,7 @@ pub async fn get(client: &Client, id: u64, page_size: Option<u32>) -> Result<Sna
     let mut req = Request::get(job_path(id));
     if let Some(n) = page_size {
         if !(1..=100).contains(&n) {
-            return Err(Error::InvalidInput(format!(
-                "page_size must be from 1 to 100, got {n}"
-            )));
+            return Err(Error::InvalidInput(format!("page_size must be from 1 to 100, got {n}")));
         }
         req.query.push(("page[size]".into(), n.to_string()));
     }
@@ -259,11 +277,7 @@ pub async fn follow(client: &Client, href: &str) -> Result<Snapshot> {
 }
 
 pub async fn cancel(client: &Client, id: u64) -> Result<Snapshot> {
-    let req = Request::json(
-        Method::PATCH,
-        job_path(id),
-        &serde_json::json!({"status": "canceled"}),
-    );
+    let req = Request::json(Method::PATCH, job_path(id), &serde_json::json!({"status": "canceled"}));
     Snapshot::parse(&client.send(&req).await?)
 }
 
@@ -294,10 +308,7 @@ pub async fn wait(
             }
             return Ok(snap);
         }
-        let pause = snap
-            .retry_after
-            .unwrap_or(DEFAULT_POLL)
-            .clamp(MIN_POLL, MAX_POLL);
+        let pause = snap.retry_after.unwrap_or(DEFAULT_POLL).clamp(MIN_POLL, MAX_POLL);
         if let Some(limit) = timeout {
             let waited = started.elapsed();
             if waited + pause > limit {

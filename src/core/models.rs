@@ -99,12 +99,9 @@ pub struct Person {
 impl Person {
     pub fn from_raw(raw: Box<RawValue>) -> std::result::Result<Person, String> {
         object(&raw, "a Person")?;
-        let mut fields: PersonFields =
-            serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+        let mut fields: PersonFields = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
         let company = match fields.company.take() {
-            Some(c) if c.get().trim_start().starts_with('{') => {
-                Some(Arc::new(Company::from_raw(c)?))
-            }
+            Some(c) if c.get().trim_start().starts_with('{') => Some(Arc::new(Company::from_raw(c)?)),
             _ => None,
         };
         // RawValue cannot pass through serde_with's buffering, so the list is read by hand, leniently.
@@ -288,10 +285,7 @@ impl SearchPage {
             total_pages: 1,
             total: results.len() as u64,
         });
-        Ok(SearchPage {
-            results,
-            pagination,
-        })
+        Ok(SearchPage { results, pagination })
     }
 }
 

@@ -22,8 +22,7 @@ pub struct FindQuery {
     pub reveal_phone_numbers: bool,
 }
 
-const LOOKUPS: &str =
-    "`linkedin_url`, `email`, or `name` with `company_name` or `company_domain` (`title` optional)";
+const LOOKUPS: &str = "`linkedin_url`, `email`, or `name` with `company_name` or `company_domain` (`title` optional)";
 
 /// `Some(trimmed)` for a usable value; an error for one that is present but blank.
 fn field(name: &str, value: &Option<String>) -> Result<Option<String>> {
@@ -123,8 +122,8 @@ pub struct SearchQuery {
     pub person_name: Option<String>,
     /// List filters by their API name (`person_titles`, `company_domains`…).
     pub lists: Vec<(String, Vec<String>)>,
-    pub page: u64,
-    pub page_size: u64,
+    pub page: i64,
+    pub page_size: i64,
 }
 
 pub const SEARCH_LISTS: [&str; 11] = [
@@ -144,10 +143,7 @@ pub const SEARCH_LISTS: [&str; 11] = [
 impl SearchQuery {
     pub fn validate(&self) -> Result<()> {
         if self.page < 1 {
-            return Err(Error::InvalidInput(format!(
-                "`page` starts at 1, got {}",
-                self.page
-            )));
+            return Err(Error::InvalidInput(format!("`page` starts at 1, got {}", self.page)));
         }
         if !(1..=100).contains(&self.page_size) {
             return Err(Error::InvalidInput(format!(
@@ -198,8 +194,16 @@ pub struct SearchCursor {
 }
 
 impl SearchCursor {
-    pub fn new(query: SearchQuery, max_results: Option<u64>) -> Result<Self> {
+    pub fn new(query: SearchQuery, max_results: Option<i64>) -> Result<Self> {
         query.validate()?;
+        let max_results = match max_results {
+            Some(n) if n < 0 => {
+                return Err(Error::InvalidInput(format!(
+                    "`max_results` cannot be negative, got {n}"
+                )));
+            }
+            other => other.map(|n| n as u64),
+        };
         Ok(SearchCursor {
             done: max_results == Some(0),
             query,
@@ -215,11 +219,7 @@ impl SearchCursor {
             return Ok(None);
         }
         let page = search(client, &self.query).await?;
-        let ids: Vec<String> = page
-            .results
-            .iter()
-            .map(|p| p.raw.get().to_string())
-            .collect();
+        let ids: Vec<String> = page.results.iter().map(|p| p.raw.get().to_string()).collect();
         let mut people = page.results;
         if people.is_empty() || !self.seen_pages.insert(ids) {
             self.done = true;
@@ -233,7 +233,7 @@ impl SearchCursor {
             }
         }
         self.yielded += people.len() as u64;
-        if page.pagination.total_pages > 0 && self.query.page >= page.pagination.total_pages {
+        if page.pagination.total_pages > 0 && self.query.page as u64 >= page.pagination.total_pages {
             self.done = true;
         }
         self.query.page += 1;

@@ -94,10 +94,7 @@ mod tests {
         assert_eq!(secs, vec![0.5, 1.0, 2.0, 4.0, 8.0, 8.0]);
         assert_eq!(backoff(1, 0.999_999).as_secs_f64().round(), 1.0);
         assert!(backoff(3, 0.5) < backoff(3, 0.0) && backoff(3, 0.5) >= Duration::from_secs(3));
-        assert_eq!(
-            wait_for(0, Some(Duration::from_secs(7)), 0.3),
-            Duration::from_secs(7)
-        );
+        assert_eq!(wait_for(0, Some(Duration::from_secs(7)), 0.3), Duration::from_secs(7));
     }
 
     #[test]

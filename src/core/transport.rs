@@ -48,9 +48,7 @@ impl Request {
     pub fn json(method: Method, target: impl Into<String>, body: &serde_json::Value) -> Self {
         Request {
             method,
-            body: Some(Bytes::from(
-                serde_json::to_vec(body).expect("JSON values serialise"),
-            )),
+            body: Some(Bytes::from(serde_json::to_vec(body).expect("JSON values serialise"))),
             ..Request::get(target)
         }
     }
@@ -91,9 +89,8 @@ pub enum LogLevel {
 
 pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
-/// What clients made by `with_config` share: the pool, the closed flag and the log sink.
+/// What a client and every copy made by `with_config` share: the closed flag and the log sink.
 struct Shared {
-    http: Mutex<Option<(u32, reqwest::Client)>>,
     closed: AtomicBool,
     /// Flips once on `close()`, so calls in flight stop waiting.
     closing: tokio::sync::watch::Sender<bool>,
@@ -103,7 +100,6 @@ struct Shared {
 impl Shared {
     fn new(log: Option<(LogLevel, LogSink)>) -> Arc<Shared> {
         Arc::new(Shared {
-            http: Mutex::new(None),
             closed: AtomicBool::new(false),
             closing: tokio::sync::watch::channel(false).0,
             log: RwLock::new(log),
@@ -111,10 +107,14 @@ impl Shared {
     }
 }
 
+/// The connection pool, built on first use (and again in a forked child), with the pid that built it.
+type Pool = Arc<Mutex<Option<(u32, reqwest::Client)>>>;
+
 #[derive(Clone)]
 pub struct Client {
     config: Arc<Config>,
     shared: Arc<Shared>,
+    pool: Pool,
     pacer: Arc<Pacer>,
 }
 
@@ -131,6 +131,7 @@ impl Client {
     pub fn new(config: Config) -> Self {
         Client {
             shared: Shared::new(None),
+            pool: Pool::default(),
             pacer: Arc::new(Pacer::new(config.rate_limits)),
             config: Arc::new(config),
         }
@@ -138,20 +139,13 @@ impl Client {
 
     /// A client with other settings sharing this one's connection pool (and pacer, when the limits are equal).
     pub fn with_config(&self, config: Config) -> Self {
-        // The pool bakes in the connect timeout and user agent; the pacer its limits.
-        let shared = if config.connect_timeout == self.config.connect_timeout
-            && config.user_agent == self.config.user_agent
-        {
-            self.shared.clone()
-        } else {
-            let log = self
-                .shared
-                .log
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            Shared::new(log)
-        };
+        // The pool bakes in the connect timeout and user agent; the pacer its limits. Closing closes every copy.
+        let pool =
+            if config.connect_timeout == self.config.connect_timeout && config.user_agent == self.config.user_agent {
+                self.pool.clone()
+            } else {
+                Pool::default()
+            };
         let pacer = if config.rate_limits == self.config.rate_limits {
             self.pacer.clone()
         } else {
@@ -159,7 +153,8 @@ impl Client {
         };
         Client {
             config: Arc::new(config),
-            shared,
+            shared: self.shared.clone(),
+            pool,
             pacer,
         }
     }
@@ -173,12 +168,7 @@ impl Client {
     }
 
     fn log(&self, level: LogLevel, message: impl FnOnce() -> String) {
-        let sink = self
-            .shared
-            .log
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let sink = self.shared.log.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some((min, sink)) = sink {
             if level >= min {
                 sink(level, &message());
@@ -190,7 +180,7 @@ impl Client {
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::SeqCst);
         self.shared.closing.send_replace(true);
-        *self.shared.http.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.pool.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub fn is_closed(&self) -> bool {
@@ -204,7 +194,7 @@ impl Client {
             return Err(Error::Closed);
         }
         let pid = std::process::id();
-        let mut slot = self.shared.http.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((owner, client)) = slot.as_ref() {
             if *owner == pid {
                 return Ok(client.clone());
@@ -236,6 +226,7 @@ impl Client {
         let started = Instant::now();
         let description = req.describe();
         let mut attempt: u32 = 0;
+        let mut reveal_waits: u32 = 0;
         loop {
             if self.is_closed() {
                 return Err(Error::Closed);
@@ -258,38 +249,25 @@ impl Client {
                     let headers = resp
                         .headers
                         .iter()
-                        .map(|(k, v)| {
-                            (
-                                k.to_string(),
-                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                            )
-                        })
+                        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                         .collect();
-                    let e = StatusError::from_response(
-                        resp.status,
-                        headers,
-                        &resp.body,
-                        retry_after,
-                        description.clone(),
-                    );
-                    (
-                        Failure::Status(resp.status),
-                        Error::Status(Box::new(e)),
-                        retry_after,
-                    )
+                    let e =
+                        StatusError::from_response(resp.status, headers, &resp.body, retry_after, description.clone());
+                    (Failure::Status(resp.status), Error::Status(Box::new(e)), retry_after)
                 }
                 Err((failure, e)) => (failure, e, None),
             };
-            if failure == Failure::Status(429) {
-                self.pacer
-                    .pause(retry_after.unwrap_or(Duration::from_secs(1)));
+            let refused_wait = retry_after.is_some_and(|w| w > self.config.max_retry_wait);
+            if failure == Failure::Status(429) && !refused_wait {
+                self.pacer.pause(retry_after.unwrap_or(Duration::from_secs(1)));
             }
             self.log(LogLevel::Info, || format!("{description} -> {error}"));
             if req.reveal && failure == Failure::Status(408) {
-                let wait = wait_for(attempt.min(4), retry_after, rand::random());
+                let wait = wait_for(reveal_waits.min(4), retry_after, rand::random());
+                reveal_waits += 1;
                 if started.elapsed() + wait > self.config.reveal_timeout {
                     return Err(with_hint(error, format!(
-                        "The reveal was still processing after {:.0} s (reveal_timeout); call again later: a reveal is charged once.",
+                        "The reveal was still processing after {:.1} s (reveal_timeout); call again later: a reveal is charged once.",
                         self.config.reveal_timeout.as_secs_f64()
                     )));
                 }
@@ -317,10 +295,7 @@ impl Client {
                 let tries = attempt + 1;
                 return Err(with_hint(
                     error,
-                    format!(
-                        "Gave up after {tries} attempt{}.",
-                        if tries == 1 { "" } else { "s" }
-                    ),
+                    format!("Gave up after {tries} attempt{}.", if tries == 1 { "" } else { "s" }),
                 ));
             }
             if let Some(hint) = retry_after.filter(|w| *w > self.config.max_retry_wait) {
@@ -344,11 +319,7 @@ impl Client {
         }
     }
 
-    async fn attempt(
-        &self,
-        req: &Request,
-        description: &str,
-    ) -> std::result::Result<Response, (Failure, Error)> {
+    async fn attempt(&self, req: &Request, description: &str) -> std::result::Result<Response, (Failure, Error)> {
         let http = self.http().map_err(|e| (Failure::Fatal, e))?;
         let url = self.resolve(&req.target).map_err(|e| (Failure::Fatal, e))?;
         let mut rb = http
@@ -362,9 +333,7 @@ impl Client {
             rb = rb.timeout(t);
         }
         if let Some(body) = &req.body {
-            rb = rb
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
         }
         if let Some(k) = &req.idempotency_key {
             rb = rb.header("Idempotency-Key", k);
@@ -429,11 +398,11 @@ impl Client {
     /// Resolves a path or a response link against the base URL, refusing links to other hosts: the key must not
     /// leave for a server it was not given for.
     pub fn resolve(&self, target: &str) -> Result<url::Url> {
-        let url = self.config.base_url.join(target).map_err(|e| {
-            Error::InvalidInput(format!(
-                "cannot resolve {target:?} against the base URL: {e}"
-            ))
-        })?;
+        let url = self
+            .config
+            .base_url
+            .join(target)
+            .map_err(|e| Error::InvalidInput(format!("cannot resolve {target:?} against the base URL: {e}")))?;
         if url.origin() != self.config.base_url.origin() {
             return Err(Error::InvalidInput(format!(
                 "refusing to follow a link to another host ({}); links must stay on {}",

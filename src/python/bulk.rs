@@ -89,11 +89,7 @@ fn query_from(
 ) -> std::result::Result<FindQuery, String> {
     let map: Map<String, Value> = match depythonize::<Value>(item) {
         Ok(Value::Object(m)) => m,
-        _ => {
-            return Err(format!(
-                "query {i} must be a dict such as {{\"email\": ...}}"
-            ))
-        }
+        _ => return Err(format!("query {i} must be a dict such as {{\"email\": ...}}")),
     };
     if let Some(k) = map.keys().find(|k| !QUERY_KEYS.contains(&k.as_str())) {
         return Err(format!(
@@ -132,11 +128,7 @@ struct Prepared {
     queries: Vec<FindQuery>,
 }
 
-fn prepare(
-    queries: &Bound<'_, PyAny>,
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
-) -> PyResult<Prepared> {
+fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool) -> PyResult<Prepared> {
     let mut p = Prepared {
         items: Vec::new(),
         plan: Vec::new(),
@@ -144,22 +136,17 @@ fn prepare(
     };
     for (i, item) in queries.try_iter()?.enumerate() {
         let item = item?;
-        p.plan.push(
-            query_from(&item, i, reveal_email, reveal_phone_numbers).map(|q| {
+        p.plan
+            .push(query_from(&item, i, reveal_email, reveal_phone_numbers).map(|q| {
                 p.queries.push(q);
                 p.queries.len() - 1
-            }),
-        );
+            }));
         p.items.push(item.unbind());
     }
     Ok(p)
 }
 
-fn finish(
-    py: Python<'_>,
-    prepared: Prepared,
-    found: Vec<Result<Option<Person>>>,
-) -> PyResult<Vec<PyFindResult>> {
+fn finish(py: Python<'_>, prepared: Prepared, found: Vec<Result<Option<Person>>>) -> PyResult<Vec<PyFindResult>> {
     let mut found: Vec<Option<Result<Option<Person>>>> = found.into_iter().map(Some).collect();
     prepared
         .plan
@@ -175,11 +162,7 @@ fn finish(
                 Ok(None) => (None, None),
                 Err(e) => (None, Some(to_pyerr(py, e).into_value(py).into_any())),
             };
-            Ok(PyFindResult {
-                query,
-                person,
-                error,
-            })
+            Ok(PyFindResult { query, person, error })
         })
         .collect()
 }
@@ -204,14 +187,10 @@ fn originals(leads: &Bound<'_, PyAny>) -> Vec<Map<String, Value>> {
     leads
         .try_iter()
         .map(|it| {
-            it.map(
-                |item| match item.ok().and_then(|i| depythonize::<Value>(&i).ok()) {
-                    Some(Value::Object(m)) => {
-                        m.into_iter().filter(|(_, v)| v.is_string()).collect()
-                    }
-                    _ => Map::new(),
-                },
-            )
+            it.map(|item| match item.ok().and_then(|i| depythonize::<Value>(&i).ok()) {
+                Some(Value::Object(m)) => m.into_iter().filter(|(_, v)| v.is_string()).collect(),
+                _ => Map::new(),
+            })
             .collect()
         })
         .unwrap_or_default()
@@ -294,15 +273,7 @@ impl PyPerson {
         let report = super::progress::from_py(py, progress, "enrich")?;
         let client = resolve(py, client)?;
         let outcomes = block_on(py, async move {
-            bulk::enrich(
-                &client,
-                &parsed,
-                reveal_email,
-                reveal_phone_numbers,
-                limit,
-                report,
-            )
-            .await
+            bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report).await
         })?;
         results_list(py, outcomes, originals)
     }
@@ -325,16 +296,9 @@ impl PyPerson {
         let report = super::progress::from_py(py, progress, "enrich")?;
         let client = resolve(py, client)?;
         awaitable_py(py, async move {
-            let outcomes = bulk::enrich(
-                &client,
-                &parsed,
-                reveal_email,
-                reveal_phone_numbers,
-                limit,
-                report,
-            )
-            .await
-            .map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
+            let outcomes = bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report)
+                .await
+                .map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
             Python::attach(|py| Ok(results_list(py, outcomes, originals)?.unbind()))
         })
     }

@@ -32,18 +32,12 @@ impl PyRateLimits {
             return Err(Python::attach(|py| {
                 to_pyerr(
                     py,
-                    Error::InvalidInput(
-                        "a limit of 0 would never send anything; use None for no limit".into(),
-                    ),
+                    Error::InvalidInput("a limit of 0 would never send anything; use None for no limit".into()),
                 )
             }));
         }
         Ok(PyRateLimits {
-            inner: RateLimits {
-                requests,
-                search,
-                per,
-            },
+            inner: RateLimits { requests, search, per },
         })
     }
 
@@ -115,7 +109,9 @@ fn timeout_arg(name: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
             "{name}=None would wait forever without saying so; pass seconds, or float('inf') for no limit"
         ))),
         Some(v) if v == f64::INFINITY => Ok(None),
-        Some(v) => seconds(name, v).map(Some).map_err(|e| Python::attach(|py| to_pyerr(py, e))),
+        Some(v) => seconds(name, v)
+            .map(Some)
+            .map_err(|e| Python::attach(|py| to_pyerr(py, e))),
     }
 }
 
@@ -133,10 +129,7 @@ fn log_sink() -> Option<(LogLevel, LogSink)> {
     let sink: LogSink = Arc::new(|level, message| {
         // try_attach: a call finishing while the interpreter shuts down must not panic.
         let _ = Python::try_attach(|py| -> PyResult<()> {
-            let logger = py
-                .import("logging")?
-                .getattr("getLogger")?
-                .call1(("amplemarket",))?;
+            let logger = py.import("logging")?.getattr("getLogger")?.call1(("amplemarket",))?;
             let lvl = match level {
                 LogLevel::Debug => 10,
                 LogLevel::Info => 20,
@@ -249,19 +242,13 @@ impl PyClient {
 
     #[getter]
     fn base_url(&self) -> String {
-        self.config()
-            .base_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_string()
+        self.config().base_url.as_str().trim_end_matches('/').to_string()
     }
 
     /// Seconds per attempt (``inf`` for none).
     #[getter]
     fn timeout(&self) -> f64 {
-        self.config()
-            .timeout
-            .map_or(f64::INFINITY, |d| d.as_secs_f64())
+        self.config().timeout.map_or(f64::INFINITY, |d| d.as_secs_f64())
     }
 
     #[getter]
@@ -271,9 +258,7 @@ impl PyClient {
 
     #[getter]
     fn rate_limit(&self) -> Option<PyRateLimits> {
-        self.config()
-            .rate_limits
-            .map(|inner| PyRateLimits { inner })
+        self.config().rate_limits.map(|inner| PyRateLimits { inner })
     }
 
     #[getter]
@@ -300,11 +285,7 @@ impl PyClient {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'_, pyo3::types::PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
         self.inner.close();
         awaitable(py, async move { Ok(()) })
     }
@@ -319,9 +300,7 @@ impl PyClient {
     /// Awaitable ``account_info()``.
     fn account_info_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        awaitable(py, async move {
-            crate::core::account::info(&client).await.map(Json)
-        })
+        awaitable(py, async move { crate::core::account::info(&client).await.map(Json) })
     }
 
     fn __repr__(&self) -> String {
@@ -332,11 +311,7 @@ impl PyClient {
             c.api_key.redacted(),
             self.timeout(),
             c.max_retries,
-            if self.inner.is_closed() {
-                " closed"
-            } else {
-                ""
-            }
+            if self.inner.is_closed() { " closed" } else { "" }
         )
     }
 }

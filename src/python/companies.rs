@@ -37,10 +37,10 @@ impl PyCompany {
         linkedin_url: Option<String>,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        companies::validate(domain.as_deref(), linkedin_url.as_deref()).map_err(|e| super::errors::to_pyerr(py, e))?;
         let client = resolve(py, client)?;
         awaitable(py, async move {
-            let found =
-                companies::find(&client, domain.as_deref(), linkedin_url.as_deref()).await?;
+            let found = companies::find(&client, domain.as_deref(), linkedin_url.as_deref()).await?;
             Ok(found.map(|c| PyCompany { inner: Arc::new(c) }))
         })
     }

@@ -7,12 +7,7 @@ use pythonize::pythonize;
 
 use crate::core::Error;
 
-fn build(
-    py: Python<'_>,
-    class: &str,
-    message: String,
-    attrs: &Bound<'_, PyDict>,
-) -> PyResult<PyErr> {
+fn build(py: Python<'_>, class: &str, message: String, attrs: &Bound<'_, PyDict>) -> PyResult<PyErr> {
     let module = py.import("amplemarket.errors")?;
     let cls = match class {
         "status" => {
@@ -21,12 +16,8 @@ fn build(
                 .map(|s| s.extract::<u16>())
                 .transpose()?
                 .unwrap_or(0);
-            let code = attrs
-                .get_item("code")?
-                .and_then(|c| c.extract::<String>().ok());
-            module
-                .getattr("_status_error_class")?
-                .call1((status, code))?
+            let code = attrs.get_item("code")?.and_then(|c| c.extract::<String>().ok());
+            module.getattr("_status_error_class")?.call1((status, code))?
         }
         name => module.getattr(name)?,
     };
@@ -47,11 +38,7 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
                 attrs.set_item("errors", pythonize(py, &errors)?)?;
                 build(py, "JobFailedError", message, &attrs)
             }
-            Error::JobTimeout {
-                job_id,
-                status,
-                waited,
-            } => {
+            Error::JobTimeout { job_id, status, waited } => {
                 attrs.set_item("job_id", job_id)?;
                 attrs.set_item("status", status)?;
                 attrs.set_item("waited", waited.as_secs_f64())?;
@@ -102,7 +89,5 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
             }
         }
     })();
-    made.unwrap_or_else(|e| {
-        PyRuntimeError::new_err(format!("amplemarket could not build its exception: {e}"))
-    })
+    made.unwrap_or_else(|e| PyRuntimeError::new_err(format!("amplemarket could not build its exception: {e}")))
 }

@@ -21,23 +21,19 @@ use crate::core::jobs::{self, validate_lead, EnrichmentResult, Snapshot, MAX_LEA
 use crate::core::{Client, Error};
 
 /// Reads `leads` (any iterable of dicts): each lead validated, or the reason it is not valid.
-pub fn leads_from_py(
-    leads: &Bound<'_, PyAny>,
-) -> PyResult<Vec<Result<Map<String, Value>, String>>> {
+pub fn leads_from_py(leads: &Bound<'_, PyAny>) -> PyResult<Vec<Result<Map<String, Value>, String>>> {
     if leads.is_instance_of::<PyString>()
         || leads.is_instance_of::<PyDict>()
         || leads.is_instance_of::<pyo3::types::PyBytes>()
     {
-        return Err(PyTypeError::new_err("leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)"));
+        return Err(PyTypeError::new_err(
+            "leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)",
+        ));
     }
     let iter = leads.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
             "leads must be an iterable of dicts, got {}",
-            leads
-                .get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
+            leads.get_type().name().map(|n| n.to_string()).unwrap_or_default()
         ))
     })?;
     let mut out = Vec::new();
@@ -51,10 +47,7 @@ pub fn leads_from_py(
             },
             Err(_) => Err(format!(
                 "lead {i} must be a dict with lead fields, got {}",
-                item.get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
+                item.get_type().name().map(|n| n.to_string()).unwrap_or_default()
             )),
         };
         out.push(parsed);
@@ -62,10 +55,7 @@ pub fn leads_from_py(
     Ok(out)
 }
 
-fn all_valid(
-    py: Python<'_>,
-    leads: Vec<Result<Map<String, Value>, String>>,
-) -> PyResult<Vec<Map<String, Value>>> {
+fn all_valid(py: Python<'_>, leads: Vec<Result<Map<String, Value>, String>>) -> PyResult<Vec<Map<String, Value>>> {
     let bad: Vec<&String> = leads.iter().filter_map(|l| l.as_ref().err()).collect();
     if !bad.is_empty() {
         let shown: Vec<&str> = bad.iter().take(10).map(|s| s.as_str()).collect();
@@ -76,11 +66,7 @@ fn all_valid(
         };
         return Err(to_pyerr(
             py,
-            Error::InvalidInput(format!(
-                "{} invalid lead(s): {}{more}",
-                bad.len(),
-                shown.join("; ")
-            )),
+            Error::InvalidInput(format!("{} invalid lead(s): {}{more}", bad.len(), shown.join("; "))),
         ));
     }
     Ok(leads.into_iter().flatten().collect())
@@ -110,11 +96,7 @@ pub struct PyEnrichmentResult {
 
 impl PyEnrichmentResult {
     fn lead_field(&self, k: &str) -> Option<String> {
-        self.inner
-            .lead
-            .get(k)
-            .and_then(Value::as_str)
-            .map(str::to_string)
+        self.inner.lead.get(k).and_then(Value::as_str).map(str::to_string)
     }
 }
 
@@ -311,14 +293,7 @@ impl PyEnrichmentJob {
         let client = resolve(py, client)?;
         let c = client.clone();
         let snap = block_on(py, async move {
-            jobs::create(
-                &c,
-                &leads,
-                reveal_email,
-                reveal_phone_numbers,
-                idempotency_key,
-            )
-            .await
+            jobs::create(&c, &leads, reveal_email, reveal_phone_numbers, idempotency_key).await
         })?;
         Ok(PyEnrichmentJob::new(client, &snap))
     }
@@ -338,14 +313,7 @@ impl PyEnrichmentJob {
         check_count(py, leads.len())?;
         let client = resolve(py, client)?;
         awaitable(py, async move {
-            let snap = jobs::create(
-                &client,
-                &leads,
-                reveal_email,
-                reveal_phone_numbers,
-                idempotency_key,
-            )
-            .await?;
+            let snap = jobs::create(&client, &leads, reveal_email, reveal_phone_numbers, idempotency_key).await?;
             Ok(PyEnrichmentJob::new(client, &snap))
         })
     }
@@ -353,11 +321,7 @@ impl PyEnrichmentJob {
     /// The job with this id, as the server has it now (resume a job started elsewhere).
     #[staticmethod]
     #[pyo3(signature = (job_id, *, client = None))]
-    fn get(
-        py: Python<'_>,
-        job_id: u64,
-        client: Option<&Bound<'_, PyClient>>,
-    ) -> PyResult<PyEnrichmentJob> {
+    fn get(py: Python<'_>, job_id: u64, client: Option<&Bound<'_, PyClient>>) -> PyResult<PyEnrichmentJob> {
         let client = resolve(py, client)?;
         let c = client.clone();
         let snap = block_on(py, async move { jobs::get(&c, job_id, Some(1)).await })?;
@@ -522,17 +486,11 @@ impl PyEnrichmentJob {
 
     /// Every result of a finished job matched to ``leads`` (the leads this job was given, in the order given):
     /// one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
-    fn results_for(
-        &self,
-        py: Python<'_>,
-        leads: &Bound<'_, PyAny>,
-    ) -> PyResult<Vec<Option<PyEnrichmentResult>>> {
+    fn results_for(&self, py: Python<'_>, leads: &Bound<'_, PyAny>) -> PyResult<Vec<Option<PyEnrichmentResult>>> {
         self.ensure_done(py)?;
         let leads = all_valid(py, leads_from_py(leads)?)?;
         let (client, id) = (self.client.clone(), self.id);
-        let results = block_on(py, async move {
-            crate::core::bulk::all_results(&client, id).await
-        })?;
+        let results = block_on(py, async move { crate::core::bulk::all_results(&client, id).await })?;
         Ok(crate::core::bulk::match_results(&leads, results)
             .into_iter()
             .map(|r| r.map(|inner| PyEnrichmentResult { inner }))
@@ -548,11 +506,7 @@ impl PyEnrichmentJob {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "EnrichmentJob(id={}, status={:?})",
-            self.id,
-            self.state.lock().status
-        )
+        format!("EnrichmentJob(id={}, status={:?})", self.id, self.state.lock().status)
     }
 }
 
@@ -594,9 +548,9 @@ impl Pages {
                 self.started = true;
                 jobs::get(&self.client, self.id, Some(self.page_size)).await?
             } else if let Some(handle) = self.next.take() {
-                handle.await.map_err(|e| {
-                    Error::InvalidInput(format!("fetching a results page failed: {e}"))
-                })??
+                handle
+                    .await
+                    .map_err(|e| Error::InvalidInput(format!("fetching a results page failed: {e}")))??
             } else {
                 return Ok(None);
             };

@@ -19,16 +19,17 @@ pub fn loads<'py>(py: Python<'py>, raw: &RawValue) -> PyResult<Bound<'py, PyAny>
     JSON_LOADS.import(py, "json", "loads")?.call1((raw.get(),))
 }
 
-fn loads_opt<'py>(
-    py: Python<'py>,
-    raw: &Option<Box<RawValue>>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    raw.as_deref().map(|r| loads(py, r)).transpose()
+/// A dict (`open = '{'`) or list (`open = '['`) field; a value of another type reads as `None`, like the
+/// scalar fields do.
+fn loads_opt<'py>(py: Python<'py>, raw: &Option<Box<RawValue>>, open: char) -> PyResult<Option<Bound<'py, PyAny>>> {
+    raw.as_deref()
+        .filter(|r| r.get().trim_start().starts_with(open))
+        .map(|r| loads(py, r))
+        .transpose()
 }
 
 fn raw_from(text: &str) -> PyResult<Box<RawValue>> {
-    RawValue::from_string(text.to_string())
-        .map_err(|e| PyValueError::new_err(format!("not valid JSON: {e}")))
+    RawValue::from_string(text.to_string()).map_err(|e| PyValueError::new_err(format!("not valid JSON: {e}")))
 }
 
 /// Value equality of two JSON texts (formatting and key order aside).
@@ -120,37 +121,33 @@ impl PyPerson {
     /// ``{"city": ..., "state": ..., "country": ...}``.
     #[getter]
     fn location_details<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.location_details)
+        loads_opt(py, &self.inner.fields.location_details, '{')
     }
     /// A list of experience dicts (company, title, dates…).
     #[getter]
     fn experiences<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.experiences)
+        loads_opt(py, &self.inner.fields.experiences, '[')
     }
     #[getter]
     fn educations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.educations)
+        loads_opt(py, &self.inner.fields.educations, '[')
     }
     #[getter]
     fn languages<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.languages)
+        loads_opt(py, &self.inner.fields.languages, '[')
     }
     /// The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise.
     #[getter]
     fn phone_numbers(&self) -> Option<Vec<PyPhoneNumber>> {
-        self.inner.phone_numbers.as_ref().map(|v| {
-            v.iter()
-                .map(|p| PyPhoneNumber { inner: p.clone() })
-                .collect()
-        })
+        self.inner
+            .phone_numbers
+            .as_ref()
+            .map(|v| v.iter().map(|p| PyPhoneNumber { inner: p.clone() }).collect())
     }
     /// The company the person works for now.
     #[getter]
     fn company(&self) -> Option<PyCompany> {
-        self.inner
-            .company
-            .as_ref()
-            .map(|c| PyCompany { inner: c.clone() })
+        self.inner.company.as_ref().map(|c| PyCompany { inner: c.clone() })
     }
 
     /// The person exactly as the server sent it, unknown fields included.
@@ -203,12 +200,7 @@ impl PyPerson {
         if let Some(t) = &f.title {
             parts.push(format!("title={t:?}"));
         }
-        if let Some(c) = self
-            .inner
-            .company
-            .as_ref()
-            .and_then(|c| c.fields.name.as_ref())
-        {
+        if let Some(c) = self.inner.company.as_ref().and_then(|c| c.fields.name.as_ref()) {
             parts.push(format!("company={c:?}"));
         }
         if let Some(e) = &f.email {
@@ -321,12 +313,12 @@ impl PyCompany {
     }
     #[getter]
     fn location_details<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.location_details)
+        loads_opt(py, &self.inner.fields.location_details, '{')
     }
     /// A list of location dicts (``address``, ``is_primary``, ``country``).
     #[getter]
     fn locations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.locations)
+        loads_opt(py, &self.inner.fields.locations, '[')
     }
     #[getter]
     fn is_b2b(&self) -> Option<bool> {
@@ -343,11 +335,11 @@ impl PyCompany {
     /// Headcount by department, a dict of name to count.
     #[getter]
     fn department_headcount<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.department_headcount)
+        loads_opt(py, &self.inner.fields.department_headcount, '{')
     }
     #[getter]
     fn job_function_headcount<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.job_function_headcount)
+        loads_opt(py, &self.inner.fields.job_function_headcount, '{')
     }
     /// Estimated annual revenue, such as ``"$10M-$50M"``.
     #[getter]

@@ -42,8 +42,8 @@ fn search_query(
     company_industries: Option<OneOrMany>,
     company_sizes: Option<OneOrMany>,
     company_locations: Option<OneOrMany>,
-    page: u64,
-    page_size: u64,
+    page: i64,
+    page_size: i64,
 ) -> SearchQuery {
     let mut lists = Vec::new();
     for (k, v) in [
@@ -161,8 +161,8 @@ impl PyPerson {
         company_industries: Option<OneOrMany>,
         company_sizes: Option<OneOrMany>,
         company_locations: Option<OneOrMany>,
-        page: u64,
-        page_size: u64,
+        page: i64,
+        page_size: i64,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<PySearchPage> {
         let q = search_query(
@@ -201,8 +201,8 @@ impl PyPerson {
         company_industries: Option<OneOrMany>,
         company_sizes: Option<OneOrMany>,
         company_locations: Option<OneOrMany>,
-        page: u64,
-        page_size: u64,
+        page: i64,
+        page_size: i64,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = search_query(
@@ -243,9 +243,9 @@ impl PyPerson {
         company_industries: Option<OneOrMany>,
         company_sizes: Option<OneOrMany>,
         company_locations: Option<OneOrMany>,
-        page: u64,
-        page_size: u64,
-        max_results: Option<u64>,
+        page: i64,
+        page_size: i64,
+        max_results: Option<i64>,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<SearchIterator> {
         let q = search_query(
@@ -263,8 +263,7 @@ impl PyPerson {
             page,
             page_size,
         );
-        let cursor =
-            SearchCursor::new(q, max_results).map_err(|e| super::errors::to_pyerr(py, e))?;
+        let cursor = SearchCursor::new(q, max_results).map_err(|e| super::errors::to_pyerr(py, e))?;
         Ok(SearchIterator {
             client: resolve(py, client)?,
             state: parking_lot::Mutex::new((Some(cursor), VecDeque::new())),
@@ -288,9 +287,9 @@ impl PyPerson {
         company_industries: Option<OneOrMany>,
         company_sizes: Option<OneOrMany>,
         company_locations: Option<OneOrMany>,
-        page: u64,
-        page_size: u64,
-        max_results: Option<u64>,
+        page: i64,
+        page_size: i64,
+        max_results: Option<i64>,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<AsyncSearchIterator> {
         let q = search_query(
@@ -308,8 +307,7 @@ impl PyPerson {
             page,
             page_size,
         );
-        let cursor =
-            SearchCursor::new(q, max_results).map_err(|e| super::errors::to_pyerr(py, e))?;
+        let cursor = SearchCursor::new(q, max_results).map_err(|e| super::errors::to_pyerr(py, e))?;
         Ok(AsyncSearchIterator {
             client: resolve(py, client)?,
             state: Arc::new(tokio::sync::Mutex::new((cursor, VecDeque::new()))),
@@ -324,11 +322,7 @@ fn fetch_page(py: Python<'_>, client: Client, q: SearchQuery) -> PyResult<PySear
     Ok(PySearchPage::new(page.results, page.pagination, q, client))
 }
 
-fn fetch_page_async<'py>(
-    py: Python<'py>,
-    client: Client,
-    q: SearchQuery,
-) -> PyResult<Bound<'py, PyAny>> {
+fn fetch_page_async<'py>(py: Python<'py>, client: Client, q: SearchQuery) -> PyResult<Bound<'py, PyAny>> {
     awaitable(py, async move {
         let page = people::search(&client, &q).await?;
         Ok(PySearchPage::new(page.results, page.pagination, q, client))
@@ -345,12 +339,7 @@ pub struct PySearchPage {
 }
 
 impl PySearchPage {
-    fn new(
-        results: Vec<Person>,
-        pagination: Pagination,
-        query: SearchQuery,
-        client: Client,
-    ) -> Self {
+    fn new(results: Vec<Person>, pagination: Pagination, query: SearchQuery, client: Client) -> Self {
         PySearchPage {
             results: results.into_iter().map(Arc::new).collect(),
             pagination,
@@ -362,7 +351,7 @@ impl PySearchPage {
     fn next_query(&self) -> Option<SearchQuery> {
         let more = !self.results.is_empty() && self.pagination.page < self.pagination.total_pages;
         more.then(|| SearchQuery {
-            page: self.pagination.page.max(self.query.page) + 1,
+            page: (self.pagination.page as i64).max(self.query.page) + 1,
             ..self.query.clone()
         })
     }
@@ -372,10 +361,7 @@ impl PySearchPage {
 impl PySearchPage {
     #[getter]
     fn results(&self) -> Vec<PyPerson> {
-        self.results
-            .iter()
-            .map(|p| PyPerson { inner: p.clone() })
-            .collect()
+        self.results.iter().map(|p| PyPerson { inner: p.clone() }).collect()
     }
     #[getter]
     fn page(&self) -> u64 {

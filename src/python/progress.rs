@@ -12,17 +12,11 @@ use crate::core::bulk::Progress;
 const EVERY: Duration = Duration::from_millis(100);
 
 /// `progress=False/None` -> no reporting; `True` -> a bar or line; a callable -> called with the counts.
-pub fn from_py(
-    py: Python<'_>,
-    progress: Option<&Bound<'_, PyAny>>,
-    what: &str,
-) -> PyResult<Option<Progress>> {
+pub fn from_py(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Progress>> {
     let Some(progress) = progress else {
         return Ok(None);
     };
-    if progress.is_none()
-        || (progress.is_instance_of::<pyo3::types::PyBool>() && !progress.is_truthy()?)
-    {
+    if progress.is_none() || (progress.is_instance_of::<pyo3::types::PyBool>() && !progress.is_truthy()?) {
         return Ok(None);
     }
     let reporter: Py<PyAny> = py
@@ -31,22 +25,20 @@ pub fn from_py(
         .call1((progress, what))?
         .unbind();
     let last: Mutex<(Option<Instant>, String)> = Mutex::new((None, String::new()));
-    Ok(Some(Arc::new(
-        move |stage: &str, done: usize, total: usize| {
-            {
-                let mut l = last.lock();
-                let due = l.0.is_none_or(|t| t.elapsed() >= EVERY) || l.1 != stage || done >= total;
-                if !due {
-                    return;
-                }
-                *l = (Some(Instant::now()), stage.to_string());
+    Ok(Some(Arc::new(move |stage: &str, done: usize, total: usize| {
+        {
+            let mut l = last.lock();
+            let due = l.0.is_none_or(|t| t.elapsed() >= EVERY) || l.1 != stage || done >= total;
+            if !due {
+                return;
             }
-            let _ = Python::try_attach(|py| {
-                if let Err(e) = reporter.call1(py, (stage, done, total)) {
-                    // A broken callback must not sink the work it reports on.
-                    e.write_unraisable(py, None);
-                }
-            });
-        },
-    )))
+            *l = (Some(Instant::now()), stage.to_string());
+        }
+        let _ = Python::try_attach(|py| {
+            if let Err(e) = reporter.call1(py, (stage, done, total)) {
+                // A broken callback must not sink the work it reports on.
+                e.write_unraisable(py, None);
+            }
+        });
+    })))
 }

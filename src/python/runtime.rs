@@ -98,14 +98,16 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    pyo3_async_runtimes::generic::future_into_py::<AmplemarketRuntime, _, Py<PyAny>>(
-        py,
-        async move {
-            let v = fut.await?;
-            Python::attach(|py| v.into_py_any(py))
-        },
-    )
+    let future = pyo3_async_runtimes::generic::future_into_py::<AmplemarketRuntime, _, Py<PyAny>>(py, async move {
+        let v = fut.await?;
+        Python::attach(|py| v.into_py_any(py))
+    })?;
+    // A real coroutine around the asyncio future, so `asyncio.create_task(...)` takes it too; cancelling the
+    // task cancels the future, which drops the Rust work.
+    COROUTINE.import(py, "amplemarket._aio", "coroutine")?.call1((future,))
 }
+
+static COROUTINE: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
 /// Lets pyo3-async-runtimes run futures on our fork-aware runtime.
 pub struct AmplemarketRuntime;
@@ -144,8 +146,6 @@ impl ContextExt for AmplemarketRuntime {
     }
 
     fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
+        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
     }
 }

@@ -66,9 +66,7 @@ impl PySandbox {
             companies,
             settings,
         };
-        let sandbox = py
-            .detach(|| Sandbox::start(opts))
-            .map_err(PyRuntimeError::new_err)?;
+        let sandbox = py.detach(|| Sandbox::start(opts)).map_err(PyRuntimeError::new_err)?;
         Ok(PySandbox {
             url: sandbox.url(),
             inner: Mutex::new(Some(sandbox)),

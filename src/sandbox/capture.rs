@@ -62,10 +62,7 @@ impl Log {
         let Some(first) = self.entries.front().map(|e| e.seq) else {
             return;
         };
-        if let Some(e) = seq
-            .checked_sub(first)
-            .and_then(|i| self.entries.get_mut(i as usize))
-        {
+        if let Some(e) = seq.checked_sub(first).and_then(|i| self.entries.get_mut(i as usize)) {
             if e.seq == seq {
                 f(e);
             }
@@ -74,11 +71,7 @@ impl Log {
 
     /// Entries with `seq` above `since`.
     pub fn since(&self, since: u64) -> Vec<Captured> {
-        self.entries
-            .iter()
-            .filter(|e| e.seq > since)
-            .cloned()
-            .collect()
+        self.entries.iter().filter(|e| e.seq > since).cloned().collect()
     }
 
     pub fn clear(&mut self) {

@@ -20,12 +20,7 @@ pub struct ErrorItem {
 }
 
 impl ErrorItem {
-    pub fn new(
-        status: u16,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: u16, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
         ErrorItem {
             status,
             code,
@@ -120,11 +115,7 @@ impl ApiError {
                 "Unsupported value",
                 "The request could not be processed.",
             ),
-            401 => (
-                "unauthorized",
-                "Unauthorized",
-                "The API key is missing or invalid.",
-            ),
+            401 => ("unauthorized", "Unauthorized", "The API key is missing or invalid."),
             402 => (
                 "insufficient_credits",
                 "Insufficient credits",
@@ -135,11 +126,7 @@ impl ApiError {
                 "Forbidden",
                 "Your account is not allowed to use this endpoint.",
             ),
-            404 => (
-                "not_found",
-                "Not found",
-                "The requested resource was not found.",
-            ),
+            404 => ("not_found", "Not found", "The requested resource was not found."),
             405 => (
                 "method_not_allowed",
                 "Method not allowed",
@@ -213,9 +200,6 @@ mod tests {
             r#"{"object":"error","_errors":[{"status":"400","code":"missing_field","title":"Missing field","detail":"`name` is required","source":{"parameter":"name"}}]}"#
         );
         assert_eq!(ApiError::for_status(408).errors[0].code, "request_timeout");
-        assert_eq!(
-            ApiError::for_status(599).errors[0].code,
-            "internal_server_error"
-        );
+        assert_eq!(ApiError::for_status(599).errors[0].code, "internal_server_error");
     }
 }

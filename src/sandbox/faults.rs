@@ -62,9 +62,7 @@ pub fn parse_steps(value: Value) -> Result<Vec<Step>, String> {
                 StepSpec::Full(step) => step,
             };
             match step.status {
-                Some(s) if !(100..=599).contains(&s) => {
-                    Err(format!("script status {s} is not an HTTP status"))
-                }
+                Some(s) if !(100..=599).contains(&s) => Err(format!("script status {s} is not an HTTP status")),
                 _ if step
                     .delay
                     .is_some_and(|d| !(d.is_finite() && (0.0..=600.0).contains(&d))) =>
@@ -110,8 +108,7 @@ impl Scripts {
 /// A uniform number in [0, 1) from the seed, a request's sequence number and a purpose: the same run of requests
 /// meets the same faults.
 pub fn chance(seed: u64, seq: u64, salt: u64) -> f64 {
-    let key =
-        seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let key = seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     Pcg64Mcg::seed_from_u64(key).random()
 }
 
@@ -122,8 +119,7 @@ mod tests {
 
     #[test]
     fn steps_parse_from_statuses_and_objects() {
-        let steps =
-            parse_steps(json!([429, {"status": 200, "delay": 0.5}, {"fault": "drop"}])).unwrap();
+        let steps = parse_steps(json!([429, {"status": 200, "delay": 0.5}, {"fault": "drop"}])).unwrap();
         assert_eq!(steps.len(), 3);
         assert_eq!(steps[0].status, Some(429));
         assert_eq!(steps[2].fault, Some(Fault::Drop));
@@ -145,15 +141,11 @@ mod tests {
         );
         let t = "GET /people/enrichment-requests/{id}";
         assert_eq!(
-            s.next("GET /people/enrichment-requests/7", t)
-                .unwrap()
-                .status,
+            s.next("GET /people/enrichment-requests/7", t).unwrap().status,
             Some(429)
         );
         assert_eq!(
-            s.next("GET /people/enrichment-requests/7", t)
-                .unwrap()
-                .status,
+            s.next("GET /people/enrichment-requests/7", t).unwrap().status,
             Some(503)
         );
         assert!(s.next("GET /people/enrichment-requests/7", t).is_none());

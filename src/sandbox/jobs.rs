@@ -26,9 +26,7 @@ pub enum Progression {
 impl FromStr for Progression {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!("job_progression is `immediate`, `polls:N`, `seconds:S` or `never`, got `{s}`")
-        };
+        let bad = || format!("job_progression is `immediate`, `polls:N`, `seconds:S` or `never`, got `{s}`");
         match s.split_once(':') {
             None if s == "immediate" => Ok(Progression::Immediate),
             None if s == "never" => Ok(Progression::Never),
@@ -68,9 +66,7 @@ impl Serialize for Progression {
 
 impl<'de> Deserialize<'de> for Progression {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -147,12 +143,7 @@ impl Job {
 
     /// Moves the job on as its progression says, charging each result through `charge`; a charge that fails
     /// ends the job in `error` with that error, keeping the results before it.
-    pub fn advance(
-        &mut self,
-        now: Instant,
-        poll: bool,
-        mut charge: impl FnMut(Outcome) -> Result<(), ErrorItem>,
-    ) {
+    pub fn advance(&mut self, now: Instant, poll: bool, mut charge: impl FnMut(Outcome) -> Result<(), ErrorItem>) {
         if self.status.is_terminal() {
             return;
         }

@@ -131,8 +131,7 @@ mod tests {
         assert_eq!((l.email_credits(), l.phone_credits()), (8.5, 1.0));
         l.charge(2, "p2", Wants::default(), "find", now).unwrap();
         assert_eq!(l.email_credits(), 8.0);
-        l.charge(1, "p1", Wants::default(), "find", now + FOUND_WINDOW)
-            .unwrap();
+        l.charge(1, "p1", Wants::default(), "find", now + FOUND_WINDOW).unwrap();
         assert_eq!(l.email_credits(), 7.5);
         assert_eq!(l.charges.len(), 5);
     }
@@ -145,19 +144,13 @@ mod tests {
             email: false,
             phone: true,
         };
-        assert_eq!(
-            l.charge(1, "p", phone, "find", now),
-            Err(Insufficient("phone"))
-        );
+        assert_eq!(l.charge(1, "p", phone, "find", now), Err(Insufficient("phone")));
         assert_eq!(l.email_credits(), 1.0);
         let email = Wants {
             email: true,
             phone: false,
         };
-        assert_eq!(
-            l.charge(1, "p", email, "find", now),
-            Err(Insufficient("email"))
-        );
+        assert_eq!(l.charge(1, "p", email, "find", now), Err(Insufficient("email")));
         l.charge(1, "p", Wants::default(), "find", now).unwrap();
         assert_eq!(l.email_credits(), 0.5);
         assert!(l.charges.iter().all(|c| c.amount > 0.0));

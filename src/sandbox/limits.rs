@@ -31,8 +31,7 @@ impl Limits {
     /// Takes a token for a request, or says how long until one would be there.
     pub fn check(&self, is_search: bool) -> Result<(), Duration> {
         let clock = DefaultClock::default();
-        let wait =
-            |l: &DefaultDirectRateLimiter| l.check().map_err(|n| n.wait_time_from(clock.now()));
+        let wait = |l: &DefaultDirectRateLimiter| l.check().map_err(|n| n.wait_time_from(clock.now()));
         if is_search {
             if let Some(l) = &self.search {
                 wait(l)?;

@@ -73,10 +73,7 @@ impl Sandbox {
     pub fn start(opts: Options) -> Result<Sandbox, String> {
         opts.settings.validate()?;
         if opts.people > 5_000_000 {
-            return Err(format!(
-                "people={} is more than the sandbox's 5,000,000",
-                opts.people
-            ));
+            return Err(format!("people={} is more than the sandbox's 5,000,000", opts.people));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -183,14 +180,13 @@ impl Sandbox {
     }
 
     pub fn script(&self, route: &str, steps: Value) -> Result<(), String> {
-        let (method, path) = route.trim().split_once(' ').ok_or_else(|| {
-            format!("a script route looks like \"GET /people/find\", got {route:?}")
-        })?;
+        let (method, path) = route
+            .trim()
+            .split_once(' ')
+            .ok_or_else(|| format!("a script route looks like \"GET /people/find\", got {route:?}"))?;
         let method = method.to_ascii_uppercase();
         if !["GET", "POST", "PATCH"].contains(&method.as_str()) || !path.starts_with('/') {
-            return Err(format!(
-                "a script route looks like \"GET /people/find\", got {route:?}"
-            ));
+            return Err(format!("a script route looks like \"GET /people/find\", got {route:?}"));
         }
         let steps = faults::parse_steps(steps)?;
         self.state

@@ -20,8 +20,7 @@ pub fn json(status: u16, value: &Value, content_type: &str) -> Response<Body> {
 pub fn error(e: &ApiError, content_type: &str) -> Response<Body> {
     let mut r = json(e.status, &e.body(), content_type);
     if let Some(s) = e.retry_after {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
     }
     r
 }
@@ -29,9 +28,7 @@ pub fn error(e: &ApiError, content_type: &str) -> Response<Body> {
 /// A JSON document already serialised.
 pub fn json_text(text: &'static str) -> Response<Body> {
     let mut r = Response::new(Body::from(text));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }

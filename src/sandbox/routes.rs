@@ -29,14 +29,8 @@ pub fn router(state: Shared) -> Router {
         .route("/people/find", get(find_person))
         .route("/companies/find", get(find_company))
         .route("/people/search", axum::routing::post(search_people))
-        .route(
-            "/people/enrichment-requests",
-            axum::routing::post(create_job),
-        )
-        .route(
-            "/people/enrichment-requests/{id}",
-            get(get_job).patch(cancel_job),
-        )
+        .route("/people/enrichment-requests", axum::routing::post(create_job))
+        .route("/people/enrichment-requests/{id}", get(get_job).patch(cancel_job))
         .route("/account-info", get(account_info))
         .route("/openapi.json", get(openapi))
         .with_state(state)
@@ -51,11 +45,8 @@ fn ok(state: &State, status: u16, value: &Value) -> Response<Body> {
 }
 
 /// Query parameters, first value of each, trimmed, empty ones dropped.
-fn params(
-    q: Result<Params, axum::extract::rejection::QueryRejection>,
-) -> Result<HashMap<String, String>, ApiError> {
-    let Query(pairs) =
-        q.map_err(|e| ErrorItem::unsupported(format!("The query string could not be read: {e}")))?;
+fn params(q: Result<Params, axum::extract::rejection::QueryRejection>) -> Result<HashMap<String, String>, ApiError> {
+    let Query(pairs) = q.map_err(|e| ErrorItem::unsupported(format!("The query string could not be read: {e}")))?;
     let mut out = HashMap::new();
     for (k, v) in pairs {
         let v = v.trim();
@@ -70,11 +61,11 @@ fn flag(p: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
     match p.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
         None | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
-        Some(other) => Err(ErrorItem::unsupported(format!(
-            "`{name}` must be true or false, got `{other}`"
-        ))
-        .parameter(name)
-        .into()),
+        Some(other) => Err(
+            ErrorItem::unsupported(format!("`{name}` must be true or false, got `{other}`"))
+                .parameter(name)
+                .into(),
+        ),
     }
 }
 
@@ -83,7 +74,10 @@ fn insufficient(pool: Insufficient) -> ErrorItem {
         402,
         "insufficient_credits",
         "Insufficient credits",
-        format!("Your account does not have enough {} credits for this request; add credits and try again.", pool.0),
+        format!(
+            "Your account does not have enough {} credits for this request; add credits and try again.",
+            pool.0
+        ),
     )
 }
 
@@ -117,12 +111,7 @@ fn find_person_inner(
             )
             .into());
         }
-        data.person_by_name(
-            name,
-            get("company_name"),
-            get("company_domain"),
-            get("title"),
-        )
+        data.person_by_name(name, get("company_name"), get("company_domain"), get("title"))
     } else if ["title", "company_name", "company_domain"]
         .iter()
         .any(|k| get(k).is_some())
@@ -169,11 +158,7 @@ fn find_person_inner(
         .lock()
         .charge(idx, &person.id, wants, "find", Instant::now())
         .map_err(insufficient)?;
-    Ok(reply::json(
-        200,
-        &data.person_json(idx, reveal),
-        &settings.content_type,
-    ))
+    Ok(reply::json(200, &data.person_json(idx, reveal), &settings.content_type))
 }
 
 async fn find_company(
@@ -186,9 +171,7 @@ async fn find_company(
             (Some(d), _) => data.company_by_domain(d),
             (None, Some(l)) => data.company_by_linkedin(l),
             (None, None) => {
-                return Err(
-                    ErrorItem::missing("domain", "Give `domain` or `linkedin_url`.").into(),
-                );
+                return Err(ErrorItem::missing("domain", "Give `domain` or `linkedin_url`.").into());
             }
         };
         match found {
@@ -208,11 +191,9 @@ async fn find_company(
 fn parse_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(
-            ErrorItem::unsupported("The request body must be a JSON object.")
-                .pointer("")
-                .into(),
-        ),
+        Ok(_) => Err(ErrorItem::unsupported("The request body must be a JSON object.")
+            .pointer("")
+            .into()),
         Err(e) => Err(
             ErrorItem::unsupported(format!("The request body is not valid JSON: {e}."))
                 .pointer("")
@@ -229,36 +210,25 @@ fn string_list(body: &Map<String, Value>, key: &str) -> Result<Option<Vec<String
             .iter()
             .map(|v| match v {
                 Value::String(s) => Ok(normalize::text(s)),
-                _ => Err(
-                    ErrorItem::unsupported(format!("`{key}` must be a list of strings."))
-                        .pointer(format!("/{key}"))
-                        .into(),
-                ),
+                _ => Err(ErrorItem::unsupported(format!("`{key}` must be a list of strings."))
+                    .pointer(format!("/{key}"))
+                    .into()),
             })
             .collect::<Result<Vec<_>, ApiError>>()
             .map(Some),
-        Some(_) => Err(
-            ErrorItem::unsupported(format!("`{key}` must be a list of strings."))
-                .pointer(format!("/{key}"))
-                .into(),
-        ),
+        Some(_) => Err(ErrorItem::unsupported(format!("`{key}` must be a list of strings."))
+            .pointer(format!("/{key}"))
+            .into()),
     }
 }
 
-fn bounded_int(
-    body: &Map<String, Value>,
-    key: &str,
-    default: u64,
-    max: u64,
-) -> Result<u64, ApiError> {
+fn bounded_int(body: &Map<String, Value>, key: &str, default: u64, max: u64) -> Result<u64, ApiError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v.as_u64().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-            ErrorItem::unsupported(format!(
-                "`{key}` must be an integer from 1 to {max}, got {v}."
-            ))
-            .pointer(format!("/{key}"))
-            .into()
+            ErrorItem::unsupported(format!("`{key}` must be an integer from 1 to {max}, got {v}."))
+                .pointer(format!("/{key}"))
+                .into()
         }),
     }
 }
@@ -285,26 +255,18 @@ impl SearchFilter {
         }
         let any = |wanted: &[String], have: Option<String>, exact: bool| {
             have.map(|h| normalize::text(&h)).is_some_and(|h| {
-                wanted.iter().any(|w| {
-                    if exact {
-                        h == *w
-                    } else {
-                        h.contains(w.as_str())
-                    }
-                })
+                wanted
+                    .iter()
+                    .any(|w| if exact { h == *w } else { h.contains(w.as_str()) })
             })
         };
-        self.substring
-            .iter()
-            .all(|(w, f)| any(w, f(data, i), false))
+        self.substring.iter().all(|(w, f)| any(w, f(data, i), false))
             && self.exact.iter().all(|(w, f)| any(w, f(data, i), true))
     }
 }
 
 fn company_of(d: &Dataset, i: u32) -> Option<&super::data::Company> {
-    d.people[i as usize]
-        .company
-        .map(|c| &d.companies[c as usize])
+    d.people[i as usize].company.map(|c| &d.companies[c as usize])
 }
 
 async fn search_people(AxState(s): AxState<Shared>, body: Bytes) -> Response<Body> {
@@ -324,17 +286,13 @@ fn search_inner(s: &State, body: &Bytes) -> Result<Response<Body>, ApiError> {
     };
     let substring_keys: [(&str, Getter); 3] = [
         ("person_titles", |d, i| d.people[i as usize].title.clone()),
-        ("person_locations", |d, i| {
-            d.people[i as usize].location.clone()
-        }),
+        ("person_locations", |d, i| d.people[i as usize].location.clone()),
         ("company_locations", |d, i| {
             company_of(d, i).and_then(|c| c.location.clone())
         }),
     ];
     let exact_keys: [(&str, Getter); 7] = [
-        ("company_names", |d, i| {
-            company_of(d, i).map(|c| c.name.clone())
-        }),
+        ("company_names", |d, i| company_of(d, i).map(|c| c.name.clone())),
         ("person_seniorities", |d, i| {
             d.people[i as usize].seniority.map(str::to_string)
         }),
@@ -350,9 +308,7 @@ fn search_inner(s: &State, body: &Bytes) -> Result<Response<Body>, ApiError> {
         ("company_industries", |d, i| {
             company_of(d, i).and_then(|c| c.industry.clone())
         }),
-        ("company_sizes", |d, i| {
-            company_of(d, i).and_then(|c| c.size.clone())
-        }),
+        ("company_sizes", |d, i| company_of(d, i).and_then(|c| c.size.clone())),
     ];
     let mut filter = SearchFilter {
         name,
@@ -464,9 +420,7 @@ fn match_lead(data: &Dataset, lead: &Map<String, Value>) -> Outcome {
         .and_then(|l| data.person_by_linkedin(l))
         .or_else(|| get("email").and_then(|e| data.person_by_email(e)))
         .or_else(|| {
-            get("name").and_then(|n| {
-                data.person_by_name(n, get("company_name"), get("company_domain"), get("title"))
-            })
+            get("name").and_then(|n| data.person_by_name(n, get("company_name"), get("company_domain"), get("title")))
         })
         .or_else(|| {
             let title = normalize::text(get("title")?);
@@ -481,10 +435,7 @@ fn match_lead(data: &Dataset, lead: &Map<String, Value>) -> Outcome {
                 })?;
             (0..data.people.len() as u32).find(|&i| {
                 let p = &data.people[i as usize];
-                p.company == Some(company)
-                    && p.title
-                        .as_deref()
-                        .is_some_and(|t| normalize::text(t).contains(&title))
+                p.company == Some(company) && p.title.as_deref().is_some_and(|t| normalize::text(t).contains(&title))
             })
         });
     match found {
@@ -494,30 +445,18 @@ fn match_lead(data: &Dataset, lead: &Map<String, Value>) -> Outcome {
     }
 }
 
-async fn create_job(
-    AxState(s): AxState<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response<Body> {
+async fn create_job(AxState(s): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response<Body> {
     answer(&s, create_job_inner(&s, &headers, &body))
 }
 
-fn create_job_inner(
-    s: &State,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Response<Body>, ApiError> {
+fn create_job_inner(s: &State, headers: &HeaderMap, body: &Bytes) -> Result<Response<Body>, ApiError> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if let Some(k) = &key {
         let jobs = s.jobs.lock();
-        if let Some(job) = jobs
-            .by_idempotency_key
-            .get(k)
-            .and_then(|id| jobs.jobs.get(id))
-        {
+        if let Some(job) = jobs.by_idempotency_key.get(k).and_then(|id| jobs.jobs.get(id)) {
             return Ok(job_created(s, job));
         }
     }
@@ -528,10 +467,7 @@ fn create_job_inner(
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            errors.push(
-                ErrorItem::unsupported(format!("`{k}` must be true or false."))
-                    .pointer(format!("/{k}")),
-            );
+            errors.push(ErrorItem::unsupported(format!("`{k}` must be true or false.")).pointer(format!("/{k}")));
             false
         }
     };
@@ -549,12 +485,11 @@ fn create_job_inner(
             .into());
         }
         Some(Value::Array(l)) if l.len() > settings.max_leads => {
-            return Err(ErrorItem::unsupported(format!(
-                "Number of leads exceeds {} limit",
-                settings.max_leads
-            ))
-            .pointer("/leads")
-            .into());
+            return Err(
+                ErrorItem::unsupported(format!("Number of leads exceeds {} limit", settings.max_leads))
+                    .pointer("/leads")
+                    .into(),
+            );
         }
         Some(Value::Array(l)) => l,
         None | Some(Value::Null) => {
@@ -568,11 +503,9 @@ fn create_job_inner(
             .into());
         }
         Some(_) => {
-            return Err(
-                ErrorItem::unsupported("`leads` must be a list of lead objects.")
-                    .pointer("/leads")
-                    .into(),
-            )
+            return Err(ErrorItem::unsupported("`leads` must be a list of lead objects.")
+                .pointer("/leads")
+                .into())
         }
     };
     let echoes: Vec<Option<Map<String, Value>>> = leads
@@ -644,11 +577,9 @@ fn cursor(p: &HashMap<String, String>) -> Result<(usize, Cursor), ApiError> {
         p.get(k)
             .map(|v| {
                 v.parse::<u64>().map_err(|_| {
-                    ErrorItem::unsupported(format!(
-                        "`{k}` must be a result id (a whole number), got `{v}`."
-                    ))
-                    .parameter(k)
-                    .into()
+                    ErrorItem::unsupported(format!("`{k}` must be a result id (a whole number), got `{v}`."))
+                        .parameter(k)
+                        .into()
                 })
             })
             .transpose()
@@ -657,11 +588,11 @@ fn cursor(p: &HashMap<String, String>) -> Result<(usize, Cursor), ApiError> {
         None => 100,
         Some(n @ 1..=100) => n as usize,
         Some(n) => {
-            return Err(ErrorItem::unsupported(format!(
-                "`page[size]` must be from 1 to 100, got {n}."
-            ))
-            .parameter("page[size]")
-            .into())
+            return Err(
+                ErrorItem::unsupported(format!("`page[size]` must be from 1 to 100, got {n}."))
+                    .parameter("page[size]")
+                    .into(),
+            )
         }
     };
     let c = match (int("page[after]")?, int("page[before]")?) {
@@ -709,9 +640,7 @@ fn advance(s: &State, job: &mut Job, poll: bool) {
                 email: wants.email && p.email.is_some(),
                 phone: wants.phone && p.phone_count > 0,
             };
-            ledger
-                .charge(i, &p.id, w, "enrichment", now)
-                .map_err(insufficient)
+            ledger.charge(i, &p.id, w, "enrichment", now).map_err(insufficient)
         }
         _ => Ok(()),
     });
@@ -797,22 +726,18 @@ async fn get_job(
     answer(&s, result)
 }
 
-async fn cancel_job(
-    AxState(s): AxState<Shared>,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response<Body> {
+async fn cancel_job(AxState(s): AxState<Shared>, Path(raw): Path<String>, body: Bytes) -> Response<Body> {
     let result = (|| {
         let id = job_id(&raw)?;
         let body = parse_body(&body)?;
         match body.get("status") {
             Some(Value::String(v)) if v == "canceled" => {}
             Some(v) => {
-                return Err(ErrorItem::unsupported(format!(
-                    "Only `\"status\": \"canceled\"` is supported, got {v}."
-                ))
-                .pointer("/status")
-                .into())
+                return Err(
+                    ErrorItem::unsupported(format!("Only `\"status\": \"canceled\"` is supported, got {v}."))
+                        .pointer("/status")
+                        .into(),
+                )
             }
             None => {
                 return Err(ErrorItem::new(
@@ -840,9 +765,7 @@ async fn account_info(AxState(s): AxState<Shared>) -> Response<Body> {
         (l.email_credits(), l.phone_credits())
     };
     let settings = s.settings();
-    let per_minute = |limit: Option<u32>, window: f64| {
-        limit.map(|l| (f64::from(l) * 60.0 / window).round() as u64)
-    };
+    let per_minute = |limit: Option<u32>, window: f64| limit.map(|l| (f64::from(l) * 60.0 / window).round() as u64);
     let value = json!({
         "object": "account_info",
         "email_credits": email,

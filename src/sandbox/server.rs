@@ -55,11 +55,7 @@ fn route_of(method: &Method, path: &str) -> Route {
             }
         }
     };
-    let method = if method == Method::HEAD {
-        "GET"
-    } else {
-        method.as_str()
-    };
+    let method = if method == Method::HEAD { "GET" } else { method.as_str() };
     match ROUTES.iter().find(|(t, _)| fits(t)) {
         Some((t, methods)) if methods.contains(&method) => Route::Known(t),
         Some((_, methods)) => Route::WrongMethod(methods),
@@ -125,11 +121,7 @@ fn authorized(parts: &Parts, key: &str) -> bool {
     token.ct_eq(key.as_bytes()).into()
 }
 
-async fn handle(
-    state: Arc<State>,
-    router: Router,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, Dropped> {
+async fn handle(state: Arc<State>, router: Router, req: Request<Incoming>) -> Result<Response<Body>, Dropped> {
     let arrived = state.started.elapsed().as_secs_f64();
     let settings = state.settings();
     let (parts, body) = req.into_parts();
@@ -228,11 +220,7 @@ async fn handle(
 /// The response with its true `Content-Length` but only half its body, then the connection cut.
 async fn truncate(response: Response<Body>) -> Response<Body> {
     let (mut parts, body) = response.into_parts();
-    let full = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
+    let full = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
     let half = full.slice(..full.len() / 2);
     parts
         .headers
@@ -243,10 +231,7 @@ async fn truncate(response: Response<Body>) -> Response<Body> {
             Some(half) => Some((Ok(half), None)),
             None => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                Some((
-                    Err(std::io::Error::other("body truncated by fault injection")),
-                    None,
-                ))
+                Some((Err(std::io::Error::other("body truncated by fault injection")), None))
             }
         }
     });
@@ -394,25 +379,18 @@ async fn respond(
     response.into()
 }
 
-async fn scripted(
-    step: Step,
-    settings: &Settings,
-    real: impl std::future::Future<Output = Response<Body>>,
-) -> Answer {
+async fn scripted(step: Step, settings: &Settings, real: impl std::future::Future<Output = Response<Body>>) -> Answer {
     if let Some(d) = step.delay {
         tokio::time::sleep(Duration::from_secs_f64(d)).await;
     }
     let ct = settings.content_type.as_str();
-    let status = |default: u16| {
-        StatusCode::from_u16(step.status.unwrap_or(default)).unwrap_or(StatusCode::OK)
-    };
+    let status = |default: u16| StatusCode::from_u16(step.status.unwrap_or(default)).unwrap_or(StatusCode::OK);
     let raw = |status: StatusCode, body: Vec<u8>, content_type: &str| {
         let mut r = Response::new(Body::from(body));
         *r.status_mut() = status;
         r.headers_mut().insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_str(content_type)
-                .unwrap_or(HeaderValue::from_static("application/json")),
+            HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json")),
         );
         r
     };
@@ -423,7 +401,11 @@ async fn scripted(
             b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
             "text/html",
         ),
-        (Some(Fault::Malformed), _) => raw(status(200), br#"{"id": "84d31ab0", "object": "person", "name": "#.to_vec(), ct),
+        (Some(Fault::Malformed), _) => raw(
+            status(200),
+            br#"{"id": "84d31ab0", "object": "person", "name": "#.to_vec(),
+            ct,
+        ),
         (_, Some(serde_json::Value::String(text))) => raw(status(200), text.clone().into_bytes(), ct),
         (_, Some(value)) => raw(status(200), serde_json::to_vec(value).expect("JSON"), ct),
         (_, None) if step.status.is_none_or(|s| s == 200) => real.await,
@@ -437,29 +419,19 @@ async fn scripted(
         }
     };
     for (k, v) in &step.headers {
-        if let (Ok(k), Ok(v)) = (
-            header::HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
+        if let (Ok(k), Ok(v)) = (header::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
             response.headers_mut().insert(k, v);
         }
     }
     Answer {
         response,
-        fault: step
-            .fault
-            .filter(|f| matches!(f, Fault::Drop | Fault::Truncate)),
+        fault: step.fault.filter(|f| matches!(f, Fault::Drop | Fault::Truncate)),
         injected: Some("script"),
     }
 }
 
 /// Accepts connections until `shutdown` flips.
-pub async fn serve(
-    listener: TcpListener,
-    state: Arc<State>,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub async fn serve(listener: TcpListener, state: Arc<State>, router: Router, mut shutdown: watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -473,8 +445,7 @@ pub async fn serve(
         let (state, router) = (state.clone(), router.clone());
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |req| handle(state.clone(), router.clone(), req));
+            let service = hyper::service::service_fn(move |req| handle(state.clone(), router.clone(), req));
             let builder = auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::select! {
@@ -486,7 +457,5 @@ pub async fn serve(
 }
 
 pub fn local_addr(listener: &TcpListener) -> SocketAddr {
-    listener
-        .local_addr()
-        .expect("a bound listener has an address")
+    listener.local_addr().expect("a bound listener has an address")
 }

@@ -81,15 +81,12 @@ impl Settings {
             for (k, v) in changes {
                 if !map.contains_key(&k) {
                     let known: Vec<&String> = map.keys().collect();
-                    return Err(format!(
-                        "unknown sandbox setting `{k}`; known settings: {known:?}"
-                    ));
+                    return Err(format!("unknown sandbox setting `{k}`; known settings: {known:?}"));
                 }
                 map.insert(k, v);
             }
         }
-        let merged: Settings =
-            serde_json::from_value(current).map_err(|e| format!("bad sandbox setting: {e}"))?;
+        let merged: Settings = serde_json::from_value(current).map_err(|e| format!("bad sandbox setting: {e}"))?;
         merged.validate()?;
         Ok(merged)
     }
@@ -119,14 +116,9 @@ impl Settings {
             }
         }
         if self.rate_limit == Some(0) || self.search_rate_limit == Some(0) {
-            return Err(
-                "a rate limit of 0 would refuse everything; use None to turn a limit off".into(),
-            );
+            return Err("a rate limit of 0 would refuse everything; use None to turn a limit off".into());
         }
-        for (name, v) in [
-            ("latency", self.latency),
-            ("latency_jitter", self.latency_jitter),
-        ] {
+        for (name, v) in [("latency", self.latency), ("latency_jitter", self.latency_jitter)] {
             if !(v.is_finite() && (0.0..=600.0).contains(&v)) {
                 return Err(format!("`{name}` is seconds from 0 to 600, got {v}"));
             }
@@ -134,14 +126,8 @@ impl Settings {
         if self.email_credits < 0.0 || self.phone_credits < 0.0 {
             return Err("credit balances cannot be negative".into());
         }
-        if let Some(s) = self
-            .fault_statuses
-            .iter()
-            .find(|s| !(400..=599).contains(*s))
-        {
-            return Err(format!(
-                "`fault_statuses` holds HTTP error statuses (400-599), got {s}"
-            ));
+        if let Some(s) = self.fault_statuses.iter().find(|s| !(400..=599).contains(*s)) {
+            return Err(format!("`fault_statuses` holds HTTP error statuses (400-599), got {s}"));
         }
         if self.fault_rate > 0.0 && self.fault_statuses.is_empty() {
             return Err("`fault_rate` needs at least one status in `fault_statuses`".into());
@@ -170,15 +156,8 @@ mod tests {
             .merged(json!({"rate_limt": 5}))
             .unwrap_err()
             .contains("unknown sandbox setting `rate_limt`"));
-        assert!(s
-            .merged(json!({"fault_rate": 2}))
-            .unwrap_err()
-            .contains("fraction"));
+        assert!(s.merged(json!({"fault_rate": 2})).unwrap_err().contains("fraction"));
         assert!(s.merged(json!({"job_progression": "sometimes"})).is_err());
-        assert!(s
-            .merged(json!({"rate_limit": null}))
-            .unwrap()
-            .rate_limit
-            .is_none());
+        assert!(s.merged(json!({"rate_limit": null})).unwrap().rate_limit.is_none());
     }
 }

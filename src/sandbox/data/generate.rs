@@ -26,9 +26,7 @@ pub(super) fn rng(seed: u64, stream: u64, index: u64) -> Pcg64Mcg {
 pub(super) fn uuid(seed: u64, index: u64) -> String {
     let mut r = rng(seed, 99, index);
     let bytes: [u8; 16] = r.random();
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
 pub(super) struct SynthCompany {
@@ -85,11 +83,7 @@ pub(super) fn company(seed: u64, i: u32, domains: &mut HashMap<String, u32>) -> 
     }
 }
 
-pub(super) fn seniority_title(
-    r: &mut Pcg64Mcg,
-    seniority: usize,
-    department: usize,
-) -> (String, usize) {
+pub(super) fn seniority_title(r: &mut Pcg64Mcg, seniority: usize, department: usize) -> (String, usize) {
     let (dept, role, _) = DEPARTMENTS[department];
     let title = match SENIORITIES[seniority] {
         "Owner" => "Owner".to_string(),
@@ -99,10 +93,7 @@ pub(super) fn seniority_title(
             .to_string(),
         "C-Suite" => {
             let (t, d) = C_SUITE.choose(r).unwrap();
-            let department = DEPARTMENTS
-                .iter()
-                .position(|x| x.0 == *d)
-                .unwrap_or(department);
+            let department = DEPARTMENTS.iter().position(|x| x.0 == *d).unwrap_or(department);
             return (t.to_string(), department);
         }
         "Partner" => ["Partner", "Managing Partner", "General Partner"]
@@ -173,15 +164,13 @@ pub(super) fn person(seed: u64, i: u32, companies: &[Company]) -> Person {
         normalize::slug(last_name, '-')
     );
     let email = match company {
-        Some(c) if !(sparse && r.random_bool(0.5)) => {
-            companies[c as usize].domain.as_ref().map(|d| {
-                format!(
-                    "{}.{}@{d}",
-                    normalize::slug(first_name, '.'),
-                    normalize::slug(last_name, '.')
-                )
-            })
-        }
+        Some(c) if !(sparse && r.random_bool(0.5)) => companies[c as usize].domain.as_ref().map(|d| {
+            format!(
+                "{}.{}@{d}",
+                normalize::slug(first_name, '.'),
+                normalize::slug(last_name, '.')
+            )
+        }),
         _ => None,
     };
     let phone_count = if sparse {

@@ -144,9 +144,7 @@ impl Dataset {
     }
 
     pub fn person_by_linkedin(&self, url: &str) -> Option<u32> {
-        self.person_by_linkedin
-            .get(&normalize::linkedin(url))
-            .copied()
+        self.person_by_linkedin.get(&normalize::linkedin(url)).copied()
     }
 
     pub fn person_by_email(&self, email: &str) -> Option<u32> {
@@ -169,9 +167,7 @@ impl Dataset {
                 return false;
             };
             let c = &self.companies[c as usize];
-            company_name
-                .as_ref()
-                .is_some_and(|n| normalize::text(&c.name) == *n)
+            company_name.as_ref().is_some_and(|n| normalize::text(&c.name) == *n)
                 || company_domain
                     .as_ref()
                     .is_some_and(|d| c.domain.as_deref() == Some(d.as_str()))
@@ -192,15 +188,11 @@ impl Dataset {
     }
 
     pub fn company_by_domain(&self, domain: &str) -> Option<u32> {
-        self.company_by_domain
-            .get(&normalize::domain(domain))
-            .copied()
+        self.company_by_domain.get(&normalize::domain(domain)).copied()
     }
 
     pub fn company_by_linkedin(&self, url: &str) -> Option<u32> {
-        self.company_by_linkedin
-            .get(&normalize::linkedin(url))
-            .copied()
+        self.company_by_linkedin.get(&normalize::linkedin(url)).copied()
     }
 
     /// The Person object as the API sends it.
@@ -283,10 +275,7 @@ impl Dataset {
         };
         let linkedin_url = text(&map, "linkedin_url")?;
         let email = text(&map, "email")?;
-        if linkedin_url.is_none()
-            && email.is_none()
-            && map.get("company").is_none_or(Value::is_null)
-        {
+        if linkedin_url.is_none() && email.is_none() && map.get("company").is_none_or(Value::is_null) {
             return Err(RecordError(
                 "a person needs at least one of `linkedin_url`, `email` or `company`, or no lookup can find it".into(),
             ));
@@ -309,10 +298,8 @@ impl Dataset {
                 id
             }
         };
-        map.entry("object")
-            .or_insert_with(|| Value::String("person".into()));
-        map.entry("name")
-            .or_insert_with(|| Value::String(name.clone()));
+        map.entry("object").or_insert_with(|| Value::String("person".into()));
+        map.entry("name").or_insert_with(|| Value::String(name.clone()));
         let phone_count = match map.get("phone_numbers") {
             Some(Value::Array(a)) => a.len(),
             _ => 0,
@@ -364,8 +351,7 @@ impl Dataset {
             .or_else(|| text("domain"))
             .map(|w| normalize::domain(&w));
         let company = Company {
-            id: text("id")
-                .unwrap_or_else(|| generate::uuid(self.seed ^ 0xc0c0, self.companies.len() as u64)),
+            id: text("id").unwrap_or_else(|| generate::uuid(self.seed ^ 0xc0c0, self.companies.len() as u64)),
             linkedin_key: text("linkedin_url").map(|l| normalize::linkedin(&l)),
             industry: text("industry"),
             size: text("size"),
@@ -376,8 +362,7 @@ impl Dataset {
         };
         map.remove("domain");
         map.insert("id".into(), Value::String(company.id.clone()));
-        map.entry("object")
-            .or_insert_with(|| Value::String("company".into()));
+        map.entry("object").or_insert_with(|| Value::String("company".into()));
         let company = Company {
             body: CompanyBody::Custom(map),
             ..company
@@ -427,10 +412,7 @@ mod tests {
                     None,
                     p.title.as_deref(),
                 );
-                assert_eq!(
-                    found.map(|f| ds.people[f as usize].name.clone()),
-                    Some(p.name.clone())
-                );
+                assert_eq!(found.map(|f| ds.people[f as usize].name.clone()), Some(p.name.clone()));
             }
         }
     }

@@ -108,10 +108,7 @@ mod tests {
         ] {
             assert_eq!(linkedin(v), "in/jane-doe-1a2b", "{v}");
         }
-        assert_eq!(
-            linkedin("https://www.linkedin.com/company/acme/"),
-            "company/acme"
-        );
+        assert_eq!(linkedin("https://www.linkedin.com/company/acme/"), "company/acme");
     }
 
     #[test]

@@ -56,10 +56,7 @@ pub(super) fn synthetic_person(
         .choose(&mut r)
         .unwrap()
         .replace("{title}", &title)
-        .replace(
-            "{company}",
-            company_name.as_deref().unwrap_or("Independent"),
-        )
+        .replace("{company}", company_name.as_deref().unwrap_or("Independent"))
         .replace("{previous}", &previous);
 
     let mut experiences = Vec::new();
@@ -134,19 +131,13 @@ pub(super) fn synthetic_person(
     m.insert(
         "about".into(),
         opt(rich, || {
-            format!(
-                "{title} with a passion for {}. Based in {city}.",
-                dept.to_lowercase()
-            )
+            format!("{title} with a passion for {}. Based in {city}.", dept.to_lowercase())
         }),
     );
     m.insert("location".into(), p.location.clone().into());
     m.insert(
         "location_details".into(),
-        opt(
-            rich,
-            || json!({"city": city, "state": state, "country": country}),
-        ),
+        opt(rich, || json!({"city": city, "state": state, "country": country})),
     );
     m.insert("current_position_start_date".into(), opt(rich, || start));
     m.insert(
@@ -201,11 +192,7 @@ pub(super) fn synthetic_person(
     Value::Object(m)
 }
 
-pub(super) fn custom_person(
-    map: &Map<String, Value>,
-    company: Option<Value>,
-    reveal: Reveal,
-) -> Value {
+pub(super) fn custom_person(map: &Map<String, Value>, company: Option<Value>, reveal: Reveal) -> Value {
     let mut m = Map::with_capacity(map.len() + 1);
     for (k, v) in map {
         match k.as_str() {
@@ -223,8 +210,7 @@ pub(super) fn custom_person(
         m.entry("email").or_insert(Value::Null);
     }
     if reveal.phone_numbers {
-        m.entry("phone_numbers")
-            .or_insert_with(|| Value::Array(vec![]));
+        m.entry("phone_numbers").or_insert_with(|| Value::Array(vec![]));
     }
     Value::Object(m)
 }
@@ -275,11 +261,7 @@ pub(super) fn synthetic_company(seed: u64, idx: u32, c: &Company, s: &SynthCompa
     m.insert(
         "overview".into(),
         opt(rich, || {
-            format!(
-                "{} builds {} products for modern teams.",
-                c.name,
-                kw.join(", ")
-            )
+            format!("{} builds {} products for modern teams.", c.name, kw.join(", "))
         }),
     );
     m.insert(
@@ -288,47 +270,29 @@ pub(super) fn synthetic_company(seed: u64, idx: u32, c: &Company, s: &SynthCompa
             format!("https://media.sandbox.amplemarket.test/logos/{slug}.png")
         }),
     );
-    m.insert(
-        "founded_year".into(),
-        opt(rich, || r.random_range(1950..2024)),
-    );
-    m.insert(
-        "traffic_rank".into(),
-        opt(rich, || r.random_range(1_000..5_000_000)),
-    );
+    m.insert("founded_year".into(), opt(rich, || r.random_range(1950..2024)));
+    m.insert("traffic_rank".into(), opt(rich, || r.random_range(1_000..5_000_000)));
     m.insert("sic_codes".into(), opt(rich, || vec![sic]));
     m.insert("naics_codes".into(), opt(rich, || vec![naics]));
-    m.insert(
-        "type".into(),
-        opt(rich, || *COMPANY_TYPES.choose(&mut r).unwrap()),
-    );
+    m.insert("type".into(), opt(rich, || *COMPANY_TYPES.choose(&mut r).unwrap()));
     m.insert(
         "total_funding".into(),
         opt(rich && funded, || r.random_range(1u64..500) * 1_000_000),
     );
-    m.insert(
-        "latest_funding_stage".into(),
-        opt(rich && funded, || *stage),
-    );
+    m.insert("latest_funding_stage".into(), opt(rich && funded, || *stage));
     m.insert(
         "latest_funding_date".into(),
         opt(rich && funded, || date(&mut r, 2015, 2026)),
     );
     m.insert("keywords".into(), json!(kw));
     m.insert("estimated_number_of_employees".into(), employees.into());
-    m.insert(
-        "followers".into(),
-        opt(rich, || employees * r.random_range(3..40)),
-    );
+    m.insert("followers".into(), opt(rich, || employees * r.random_range(3..40)));
     m.insert("size".into(), opt(rich, || size));
     m.insert("industry".into(), industry.into());
     m.insert("location".into(), format!("{city}, {state}, {code}").into());
     m.insert(
         "location_details".into(),
-        opt(
-            rich,
-            || json!({"city": city, "state": state, "country": country}),
-        ),
+        opt(rich, || json!({"city": city, "state": state, "country": country})),
     );
     m.insert("locations".into(), opt(rich, || locations));
     let b2b = r.random_bool(0.75);

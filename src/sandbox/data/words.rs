@@ -247,12 +247,11 @@ pub const CITIES: &[(&str, &str, &str, &str)] = &[
 ];
 
 pub const COMPANY_PREFIXES: &[&str] = &[
-    "Acme", "Blue", "Bright", "Cloud", "Core", "Data", "Delta", "Echo", "Fast", "First", "Flux",
-    "Global", "Green", "Happy", "Hyper", "Iron", "Lumen", "Meta", "Nimbus", "North", "Nova",
-    "Omni", "Open", "Peak", "Pixel", "Prime", "Quantum", "Rapid", "Red", "River", "Rocket", "Sage",
-    "Silver", "Smart", "Solar", "Spark", "Star", "Stone", "Summit", "Swift", "Terra", "True",
-    "Urban", "Vector", "Vertex", "Vista", "Wave", "West", "Zen", "Zeta", "Atlas", "Beacon",
-    "Cobalt", "Ember", "Harbor", "Juniper", "Kite", "Maple", "Orbit", "Pioneer",
+    "Acme", "Blue", "Bright", "Cloud", "Core", "Data", "Delta", "Echo", "Fast", "First", "Flux", "Global", "Green",
+    "Happy", "Hyper", "Iron", "Lumen", "Meta", "Nimbus", "North", "Nova", "Omni", "Open", "Peak", "Pixel", "Prime",
+    "Quantum", "Rapid", "Red", "River", "Rocket", "Sage", "Silver", "Smart", "Solar", "Spark", "Star", "Stone",
+    "Summit", "Swift", "Terra", "True", "Urban", "Vector", "Vertex", "Vista", "Wave", "West", "Zen", "Zeta", "Atlas",
+    "Beacon", "Cobalt", "Ember", "Harbor", "Juniper", "Kite", "Maple", "Orbit", "Pioneer",
 ];
 
 pub const COMPANY_SUFFIXES: &[&str] = &[
@@ -302,12 +301,7 @@ pub const INDUSTRIES: &[(&str, &[&str], u32, u32)] = &[
         7371,
         541512,
     ),
-    (
-        "Financial Services",
-        &["fintech", "payments", "banking"],
-        6199,
-        522320,
-    ),
+    ("Financial Services", &["fintech", "payments", "banking"], 6199, 522320),
     (
         "Hospitals and Health Care",
         &["healthcare", "telemedicine", "patient care"],
@@ -320,12 +314,7 @@ pub const INDUSTRIES: &[(&str, &[&str], u32, u32)] = &[
         2836,
         541714,
     ),
-    (
-        "Retail",
-        &["ecommerce", "consumer goods", "omnichannel"],
-        5999,
-        454110,
-    ),
+    ("Retail", &["ecommerce", "consumer goods", "omnichannel"], 5999, 454110),
     (
         "Marketing Services",
         &["marketing", "advertising", "growth"],
@@ -338,24 +327,14 @@ pub const INDUSTRIES: &[(&str, &[&str], u32, u32)] = &[
         7311,
         541810,
     ),
-    (
-        "Education",
-        &["edtech", "online learning", "training"],
-        8299,
-        611710,
-    ),
+    ("Education", &["edtech", "online learning", "training"], 8299, 611710),
     (
         "Transportation, Logistics, Supply Chain and Storage",
         &["logistics", "shipping", "supply chain"],
         4731,
         488510,
     ),
-    (
-        "Manufacturing",
-        &["industrial", "automation", "hardware"],
-        3599,
-        332710,
-    ),
+    ("Manufacturing", &["industrial", "automation", "hardware"], 3599, 332710),
     (
         "Real Estate",
         &["proptech", "real estate", "property management"],
@@ -386,24 +365,14 @@ pub const INDUSTRIES: &[(&str, &[&str], u32, u32)] = &[
         6799,
         523910,
     ),
-    (
-        "Staffing and Recruiting",
-        &["recruiting", "hr", "talent"],
-        7361,
-        561311,
-    ),
+    ("Staffing and Recruiting", &["recruiting", "hr", "talent"], 7361, 561311),
     (
         "Technology, Information and Internet",
         &["internet", "platform", "marketplace"],
         7374,
         519130,
     ),
-    (
-        "Telecommunications",
-        &["telecom", "5g", "connectivity"],
-        4813,
-        517312,
-    ),
+    ("Telecommunications", &["telecom", "5g", "connectivity"], 4813, 517312),
     (
         "Automotive",
         &["automotive", "electric vehicles", "mobility"],
@@ -526,8 +495,7 @@ pub const DEPARTMENTS: &[(&str, &str, &str)] = &[
 ];
 
 pub const SENIORITIES: &[&str] = &[
-    "Owner", "Founder", "C-Suite", "Partner", "VP", "Head", "Director", "Manager", "Senior",
-    "Entry", "Intern", "Other",
+    "Owner", "Founder", "C-Suite", "Partner", "VP", "Head", "Director", "Manager", "Senior", "Entry", "Intern", "Other",
 ];
 
 /// Relative weights of `SENIORITIES`, so most people are individual contributors and managers.
