@@ -68,7 +68,7 @@ fn local_result(status: &str, message: &str, lead: &Map<String, Value>) -> Arc<E
         m.insert(k.clone(), v.clone());
     }
     let raw = RawValue::from_string(Value::Object(m).to_string()).expect("valid JSON");
-    Arc::new(EnrichmentResult::from_raw(raw).expect("a local result parses"))
+    Arc::new(EnrichmentResult::from_raw(&raw).expect("a local result parses"))
 }
 
 impl LeadOutcome {
@@ -223,7 +223,7 @@ mod tests {
         let mut m = lead(l);
         m.insert("id".into(), id.into());
         m.insert("status".into(), "not_found".into());
-        EnrichmentResult::from_raw(RawValue::from_string(Value::Object(m).to_string()).unwrap()).unwrap()
+        EnrichmentResult::from_raw(&RawValue::from_string(Value::Object(m).to_string()).unwrap()).unwrap()
     }
 
     #[test]
@@ -255,11 +255,30 @@ mod tests {
     }
 
     #[test]
+    fn results_give_back_the_exact_text() {
+        let text =
+            r#"{"id": 7, "email":"a@x.com", "status":"enriched", "result": {"id":"p","name":"A", "x":[1, 2]}, "z": 1}"#;
+        let r = EnrichmentResult::from_raw(&RawValue::from_string(text.into()).unwrap()).unwrap();
+        assert_eq!(r.to_json(), text);
+        assert_eq!(
+            r.person.as_ref().unwrap().raw.get(),
+            r#"{"id":"p","name":"A", "x":[1, 2]}"#
+        );
+        let plain = r#"{"id": 8, "status": "not_found"}"#;
+        assert_eq!(
+            EnrichmentResult::from_raw(&RawValue::from_string(plain.into()).unwrap())
+                .unwrap()
+                .to_json(),
+            plain
+        );
+    }
+
+    #[test]
     fn local_results_carry_status_error_and_lead() {
         let l = lead(json!({"name": "Jane"}));
         let r = LeadOutcome::Invalid("no identifier".into()).into_result(&l);
         assert_eq!(r.status.as_deref(), Some("invalid"));
-        assert!(r.raw.get().contains("no identifier"));
+        assert!(r.to_json().contains("no identifier"));
         assert_eq!(r.lead.get("name"), Some(&json!("Jane")));
     }
 }

@@ -111,7 +111,10 @@ struct JobWire {
 /// One result of an enrichment job.
 #[derive(Debug)]
 pub struct EnrichmentResult {
-    pub raw: Box<RawValue>,
+    /// The result's JSON around its person: `shell.0 + person + shell.1` is exactly what the server sent (the
+    /// whole text sits in `shell.0` when there is no person). Keeping the person's text once halves the memory of
+    /// a large job's results.
+    shell: (Box<str>, Box<str>),
     pub id: Option<i64>,
     pub status: Option<String>,
     pub person: Option<Arc<Person>>,
@@ -119,15 +122,15 @@ pub struct EnrichmentResult {
     pub lead: Map<String, Value>,
 }
 
-/// The fields of a result read in one pass; the person stays raw until it is parsed on its own.
+/// The fields of a result read in one pass, the person borrowed as raw text.
 #[derive(Deserialize)]
-struct ResultWire {
+struct ResultWire<'a> {
     #[serde(default)]
     id: Option<Value>,
     #[serde(default)]
     status: Option<Value>,
-    #[serde(default)]
-    result: Option<Box<RawValue>>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
     #[serde(default)]
     email: Option<Value>,
     #[serde(default)]
@@ -145,12 +148,18 @@ struct ResultWire {
 }
 
 impl EnrichmentResult {
-    pub fn from_raw(raw: Box<RawValue>) -> std::result::Result<Self, String> {
-        let wire: ResultWire =
-            serde_json::from_str(raw.get()).map_err(|e| format!("a result is not an object: {e}"))?;
-        let person = match wire.result {
-            Some(r) if r.get().trim_start().starts_with('{') => Some(Arc::new(Person::from_raw(r)?)),
-            _ => None,
+    pub fn from_raw(raw: &RawValue) -> std::result::Result<Self, String> {
+        let text = raw.get();
+        let wire: ResultWire = serde_json::from_str(text).map_err(|e| format!("a result is not an object: {e}"))?;
+        let (person, shell) = match wire.result {
+            Some(r) if r.get().trim_start().starts_with('{') => {
+                // `r` borrows from `text`, so its position there is where the person's text is cut out.
+                let start = r.get().as_ptr() as usize - text.as_ptr() as usize;
+                let end = start + r.get().len();
+                let person = Person::from_raw(RawValue::from_string(r.get().to_owned()).map_err(|e| e.to_string())?)?;
+                (Some(Arc::new(person)), (text[..start].into(), text[end..].into()))
+            }
+            _ => (None, (text.into(), "".into())),
         };
         let mut lead = Map::new();
         for (k, v) in [
@@ -171,8 +180,32 @@ impl EnrichmentResult {
             status: wire.status.as_ref().and_then(Value::as_str).map(str::to_string),
             person,
             lead,
-            raw,
+            shell,
         })
+    }
+
+    /// The `error` of a result this SDK made for a lead it could not send (or whose job failed).
+    pub fn error(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct WithError {
+            error: Option<String>,
+        }
+        // The person is left out: it cannot hold the result's own `error`, and may be large.
+        let text = format!(
+            "{}{}{}",
+            self.shell.0,
+            if self.person.is_some() { "null" } else { "" },
+            self.shell.1
+        );
+        serde_json::from_str::<WithError>(&text).ok()?.error
+    }
+
+    /// Exactly the JSON the server sent for this result.
+    pub fn to_json(&self) -> String {
+        match &self.person {
+            Some(p) => format!("{}{}{}", self.shell.0, p.raw.get(), self.shell.1),
+            None => format!("{}{}", self.shell.0, self.shell.1),
+        }
     }
 }
 
@@ -199,7 +232,7 @@ impl Snapshot {
         let results = wire
             .results
             .into_iter()
-            .map(EnrichmentResult::from_raw)
+            .map(|r| EnrichmentResult::from_raw(&r))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|m| decode_error(resp, m))?;
         let _ = wire.links.this;

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
 use super::errors::to_pyerr;
-use super::models::{loads, PyPerson};
+use super::models::PyPerson;
 use super::runtime::{awaitable, awaitable_py, block_on, runtime};
 use crate::core::jobs::{self, validate_lead, EnrichmentResult, Snapshot, MAX_LEADS};
 use crate::core::{Client, Error};
@@ -119,11 +119,7 @@ impl PyEnrichmentResult {
     /// Why this SDK could not send the lead (``invalid``) or its job failed (``failed``).
     #[getter]
     fn error(&self) -> Option<String> {
-        serde_json::from_str::<Value>(self.inner.raw.get())
-            .ok()?
-            .get("error")?
-            .as_str()
-            .map(str::to_string)
+        self.inner.error()
     }
     /// The lead fields as echoed, a dict.
     #[getter]
@@ -161,26 +157,23 @@ impl PyEnrichmentResult {
 
     /// The result exactly as the server sent it.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        loads(py, &self.inner.raw)
+        super::models::loads_str(py, &self.inner.to_json())
     }
 
-    fn to_json(&self) -> &str {
-        self.inner.raw.get()
+    fn to_json(&self) -> String {
+        self.inner.to_json()
     }
 
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyEnrichmentResult> {
         let raw = RawValue::from_string(text.to_string())
             .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-        let r = EnrichmentResult::from_raw(raw).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        let r = EnrichmentResult::from_raw(&raw).map_err(pyo3::exceptions::PyValueError::new_err)?;
         Ok(PyEnrichmentResult { inner: Arc::new(r) })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((
-            slf.get_type().getattr("from_json")?,
-            (slf.get().inner.raw.get().to_string(),),
-        ))
+        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
@@ -188,7 +181,7 @@ impl PyEnrichmentResult {
         let Ok(other) = other.cast::<PyEnrichmentResult>() else {
             return Ok(py.NotImplemented());
         };
-        let eq = self.inner.raw.get() == other.get().inner.raw.get();
+        let eq = self.inner.to_json() == other.get().inner.to_json();
         Ok(match op {
             CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
             CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),

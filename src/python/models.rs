@@ -16,7 +16,11 @@ static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Python objects for a piece of raw JSON (dicts, lists…), through the C `json.loads`.
 pub fn loads<'py>(py: Python<'py>, raw: &RawValue) -> PyResult<Bound<'py, PyAny>> {
-    JSON_LOADS.import(py, "json", "loads")?.call1((raw.get(),))
+    loads_str(py, raw.get())
+}
+
+pub fn loads_str<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    JSON_LOADS.import(py, "json", "loads")?.call1((text,))
 }
 
 /// A dict (`open = '{'`) or list (`open = '['`) field; a value of another type reads as `None`, like the
