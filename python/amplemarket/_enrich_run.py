@@ -17,8 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amplemarket import Client, EnrichmentJob, EnrichmentResult
-from amplemarket._files import InputError, column_map, lead_of, read_table, write_json_atomic, write_table
+from amplemarket import APIStatusError, Client, EnrichmentJob, EnrichmentResult
+from amplemarket._files import (
+    InputError,
+    check_format,
+    column_map,
+    lead_of,
+    read_table,
+    remove_stale_temporaries,
+    write_json_atomic,
+    write_table,
+)
 
 STATE_VERSION = 1
 CHUNK = 10_000
@@ -66,6 +75,7 @@ def _flatten(result: EnrichmentResult | None) -> dict[str, Any]:
 
 def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, Any]:
     """Runs (or resumes) an enrichment; returns the summary."""
+    check_format(opts.output, "output file")  # before anything is sent or paid for
     table = read_table(opts.input)
     for w in table.warnings:
         say(f"warning: {w}")
@@ -87,17 +97,25 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
     valid = [i for i in range(len(leads)) if i not in problems]
 
     state_file = state_path(opts.output)
+    remove_stale_temporaries(opts.output)
     state = _load_or_start(opts, state_file, valid)
     for chunk in state["chunks"]:
         if chunk.get("job_id") is None:
             rows = chunk["rows"]
-            job = EnrichmentJob.create(
-                [leads[i] for i in rows],
-                reveal_email=opts.reveal_email,
-                reveal_phone_numbers=opts.reveal_phone_numbers,
-                idempotency_key=chunk["idempotency_key"],
-                client=client,
-            )
+            try:
+                job = EnrichmentJob.create(
+                    [leads[i] for i in rows],
+                    reveal_email=opts.reveal_email,
+                    reveal_phone_numbers=opts.reveal_phone_numbers,
+                    idempotency_key=chunk["idempotency_key"],
+                    client=client,
+                )
+            except APIStatusError as e:
+                # Refused outright (a bad key, no credits…): no job exists, so no run is left to resume.
+                refused = 400 <= e.status_code < 500 and e.status_code not in (408, 429)
+                if refused and all(c.get("job_id") is None for c in state["chunks"]):
+                    state_file.unlink(missing_ok=True)
+                raise
             chunk["job_id"] = job.id
             write_json_atomic(state_file, state)
             say(f"submitted job {job.id} ({len(rows)} leads)")
@@ -119,10 +137,12 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
             results[i] = r
 
     out_rows: list[dict[str, Any]] = []
+    statuses: Counter[str] = Counter()
     columns = list(table.columns)
     seen = set(columns)
     for i, row in enumerate(table.rows):
         extra = {"status": "invalid", "error": problems[i]} if i in problems else _flatten(results.get(i))
+        statuses[str(extra["status"])] += 1
         merged = {k: v for k, v in row.items() if k != "__problem__"}
         for k, v in extra.items():
             key = k if k not in merged else f"amplemarket_{k}"
@@ -133,8 +153,7 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
         out_rows.append(merged)
     write_table(opts.output, columns, out_rows)
     state_file.unlink(missing_ok=True)
-    counts = Counter(str(r.get("status") or r.get("amplemarket_status")) for r in out_rows)
-    return {"rows": len(out_rows), "statuses": dict(counts), "jobs": [c["job_id"] for c in state["chunks"]]}
+    return {"rows": len(out_rows), "statuses": dict(statuses), "jobs": [c["job_id"] for c in state["chunks"]]}
 
 
 def _load_or_start(opts: Options, state_file: Path, valid: Sequence[int]) -> dict[str, Any]:

@@ -213,6 +213,14 @@ def write_table(path: str | os.PathLike[str], columns: Sequence[str], rows: Iter
         raise
 
 
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> None:
+    """Deletes temporary files a killed earlier write of ``path`` left behind."""
+    p = Path(path)
+    if p.parent.is_dir():
+        for tmp in p.parent.glob(f".{p.name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -113,16 +113,16 @@ pub fn match_results(
             None => unmatched.push(r),
         }
     }
-    // Results whose echo differs from what was sent (a server normalising fields) fill the gaps in order.
-    let mut gaps = out
+    // Results whose echo differs from what was sent (a server normalising fields) fill the gaps in order, but only
+    // when they pair up one to one: a lead the job was never given must not get somebody else's result.
+    let gaps: Vec<usize> = out
         .iter()
         .enumerate()
         .filter(|(_, r)| r.is_none())
         .map(|(i, _)| i)
-        .collect::<Vec<_>>()
-        .into_iter();
-    for r in unmatched {
-        if let Some(i) = gaps.next() {
+        .collect();
+    if gaps.len() == unmatched.len() {
+        for (i, r) in gaps.into_iter().zip(unmatched) {
             out[i] = Some(Arc::new(r));
         }
     }
@@ -271,6 +271,22 @@ mod tests {
                 .to_json(),
             plain
         );
+    }
+
+    #[test]
+    fn a_lead_the_job_was_not_given_gets_nothing() {
+        let leads = vec![
+            lead(json!({"email": "b@x.com"})),
+            lead(json!({"email": "stranger@x.com"})),
+        ];
+        let results = vec![
+            result(1, json!({"email": "a@x.com"})),
+            result(2, json!({"email": "b@x.com"})),
+            result(3, json!({"email": "c@x.com"})),
+        ];
+        let m = match_results(&leads, results);
+        assert_eq!(m[0].as_ref().unwrap().id, Some(2));
+        assert!(m[1].is_none());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
 use super::errors::to_pyerr;
-use super::jobs::{leads_from_py, PyEnrichmentResult};
+use super::jobs::{leads_from_py, leads_list, PyEnrichmentResult};
 use super::models::PyPerson;
 use super::runtime::{awaitable_py, block_on};
 use crate::core::bulk::{self, LeadOutcome};
@@ -267,8 +267,9 @@ impl PyPerson {
         progress: Option<&Bound<'_, PyAny>>,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let parsed = leads_from_py(leads)?;
-        let originals = originals(leads);
+        let leads = leads_list(leads)?;
+        let parsed = leads_from_py(&leads)?;
+        let originals = originals(&leads);
         let limit = timeout_arg(py, timeout)?;
         let report = super::progress::from_py(py, progress, "enrich")?;
         let client = resolve(py, client)?;
@@ -290,8 +291,9 @@ impl PyPerson {
         progress: Option<&Bound<'_, PyAny>>,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let parsed = leads_from_py(leads)?;
-        let originals = originals(leads);
+        let leads = leads_list(leads)?;
+        let parsed = leads_from_py(&leads)?;
+        let originals = originals(&leads);
         let limit = timeout_arg(py, timeout)?;
         let report = super::progress::from_py(py, progress, "enrich")?;
         let client = resolve(py, client)?;

@@ -21,6 +21,35 @@ use crate::core::jobs::{self, validate_lead, EnrichmentResult, Snapshot, MAX_LEA
 use crate::core::{Client, Error};
 
 /// Reads `leads` (any iterable of dicts): each lead validated, or the reason it is not valid.
+/// The leads as a list, read once: a generator can only be read once, and its leads are needed twice.
+pub fn leads_list<'py>(leads: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+    check_leads_type(leads)?;
+    let items = leads
+        .try_iter()
+        .map_err(|_| not_iterable(leads))?
+        .collect::<PyResult<Vec<_>>>()?;
+    pyo3::types::PyList::new(leads.py(), items)
+}
+
+fn not_iterable(leads: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "leads must be an iterable of dicts, got {}",
+        leads.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+    ))
+}
+
+fn check_leads_type(leads: &Bound<'_, PyAny>) -> PyResult<()> {
+    if leads.is_instance_of::<PyString>()
+        || leads.is_instance_of::<PyDict>()
+        || leads.is_instance_of::<pyo3::types::PyBytes>()
+    {
+        return Err(PyTypeError::new_err(
+            "leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)",
+        ));
+    }
+    Ok(())
+}
+
 pub fn leads_from_py(leads: &Bound<'_, PyAny>) -> PyResult<Vec<Result<Map<String, Value>, String>>> {
     if leads.is_instance_of::<PyString>()
         || leads.is_instance_of::<PyDict>()
@@ -453,8 +482,9 @@ impl PyEnrichmentJob {
     /// Streams every result of a finished (completed, canceled or failed) job, fetching the next page while the
     /// current one is read.
     #[pyo3(signature = (page_size = 100))]
-    fn results(&self, py: Python<'_>, page_size: u32) -> PyResult<ResultsIterator> {
+    fn results(&self, py: Python<'_>, page_size: i64) -> PyResult<ResultsIterator> {
         self.ensure_done(py)?;
+        let page_size = page_size_arg(py, page_size)?;
         Ok(ResultsIterator {
             pages: Arc::new(tokio::sync::Mutex::new(Pages::new(
                 self.client.clone(),
@@ -466,8 +496,9 @@ impl PyEnrichmentJob {
 
     /// Async iterator form of ``results()``.
     #[pyo3(signature = (page_size = 100))]
-    fn results_async(&self, py: Python<'_>, page_size: u32) -> PyResult<AsyncResultsIterator> {
+    fn results_async(&self, py: Python<'_>, page_size: i64) -> PyResult<AsyncResultsIterator> {
         self.ensure_done(py)?;
+        let page_size = page_size_arg(py, page_size)?;
         Ok(AsyncResultsIterator {
             pages: Arc::new(tokio::sync::Mutex::new(Pages::new(
                 self.client.clone(),
@@ -500,6 +531,16 @@ impl PyEnrichmentJob {
 
     fn __repr__(&self) -> String {
         format!("EnrichmentJob(id={}, status={:?})", self.id, self.state.lock().status)
+    }
+}
+
+fn page_size_arg(py: Python<'_>, n: i64) -> PyResult<u32> {
+    match u32::try_from(n) {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(to_pyerr(
+            py,
+            Error::InvalidInput(format!("page_size must be from 1 to 100, got {n}")),
+        )),
     }
 }
 

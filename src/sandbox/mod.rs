@@ -155,6 +155,7 @@ impl Sandbox {
 
     /// Adds people (Person objects); all or none are added. Returns their indexes.
     pub fn add_people(&self, people: Vec<Value>) -> Result<Vec<usize>, String> {
+        self.state.data_changed();
         let mut data = self.state.data.write();
         let before = data.people.len();
         let mut added = Vec::with_capacity(people.len());
@@ -171,6 +172,7 @@ impl Sandbox {
     }
 
     pub fn add_company(&self, company: Value) -> Result<usize, String> {
+        self.state.data_changed();
         self.state
             .data
             .write()

@@ -7,7 +7,15 @@ use serde_json::Value;
 use super::error::ApiError;
 
 pub fn json(status: u16, value: &Value, content_type: &str) -> Response<Body> {
-    let body = serde_json::to_vec(value).expect("JSON values always serialise");
+    bytes(
+        status,
+        serde_json::to_vec(value).expect("JSON values always serialise"),
+        content_type,
+    )
+}
+
+/// A JSON body already serialised.
+pub fn bytes(status: u16, body: Vec<u8>, content_type: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::http::{header, HeaderMap, HeaderValue, Response};
 use axum::routing::get;
 use axum::Router;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::data::{normalize, Dataset, Reveal};
@@ -158,7 +159,12 @@ fn find_person_inner(
         .lock()
         .charge(idx, &person.id, wants, "find", Instant::now())
         .map_err(insufficient)?;
-    Ok(reply::json(200, &data.person_json(idx, reveal), &settings.content_type))
+    let person = s.person_raw(&data, idx, reveal);
+    Ok(reply::bytes(
+        200,
+        person.get().as_bytes().to_vec(),
+        &settings.content_type,
+    ))
 }
 
 async fn find_company(
@@ -646,6 +652,28 @@ fn advance(s: &State, job: &mut Job, poll: bool) {
     });
 }
 
+#[derive(serde::Serialize)]
+struct ResultOut<'a> {
+    id: u64,
+    #[serde(flatten)]
+    lead: &'a Map<String, Value>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<Arc<RawValue>>,
+}
+
+#[derive(serde::Serialize)]
+struct JobOut<'a> {
+    id: u64,
+    object: &'static str,
+    status: &'static str,
+    results: Vec<ResultOut<'a>>,
+    #[serde(rename = "_links")]
+    links: Map<String, Value>,
+    #[serde(rename = "_errors", skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Value>,
+}
+
 fn job_page(s: &State, job: &Job, size: usize, c: Cursor) -> Response<Body> {
     let path = job_path(job.id);
     let mut links = Map::new();
@@ -659,21 +687,17 @@ fn job_page(s: &State, job: &Job, size: usize, c: Cursor) -> Response<Body> {
             phone_numbers: job.reveal_phone_numbers,
         };
         for i in page.start..page.end {
-            let mut r = Map::new();
-            r.insert("id".into(), (job.first_result_id + i as u64).into());
-            for (k, v) in &job.leads[i] {
-                r.insert(k.clone(), v.clone());
-            }
-            let (status, person) = match job.outcomes[i] {
-                Outcome::Enriched(p) => ("enriched", Some(data.person_json(p, reveal))),
+            let (status, result) = match job.outcomes[i] {
+                Outcome::Enriched(p) => ("enriched", Some(s.person_raw(&data, p, reveal))),
                 Outcome::NotFound => ("not_found", None),
                 Outcome::GdprRemoved => ("gdpr_removed", None),
             };
-            r.insert("status".into(), status.into());
-            if let Some(p) = person {
-                r.insert("result".into(), p);
-            }
-            results.push(Value::Object(r));
+            results.push(ResultOut {
+                id: job.first_result_id + i as u64,
+                lead: &job.leads[i],
+                status,
+                result,
+            });
         }
         if page.has_next {
             let last = job.first_result_id + page.end as u64 - 1;
@@ -690,17 +714,16 @@ fn job_page(s: &State, job: &Job, size: usize, c: Cursor) -> Response<Body> {
             );
         }
     }
-    let mut value = json!({
-        "id": job.id,
-        "object": "person_enrichment",
-        "status": job.status.as_str(),
-        "results": results,
-        "_links": links,
-    });
-    if !job.errors.is_empty() {
-        value["_errors"] = job.errors.iter().map(ErrorItem::to_json).collect();
-    }
-    let mut r = ok(s, 200, &value);
+    let out = JobOut {
+        id: job.id,
+        object: "person_enrichment",
+        status: job.status.as_str(),
+        results,
+        links,
+        errors: job.errors.iter().map(ErrorItem::to_json).collect(),
+    };
+    let body = serde_json::to_vec(&out).expect("a page serialises");
+    let mut r = reply::bytes(200, body, &s.settings.read().content_type);
     if !job.status.is_terminal() {
         r.headers_mut().insert(
             header::RETRY_AFTER,

@@ -2,12 +2,14 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::{Mutex, RwLock};
+use serde_json::value::RawValue;
 
 use super::capture::Log;
-use super::data::Dataset;
+use super::data::{Dataset, Reveal};
 use super::faults::Scripts;
 use super::jobs::JobStore;
 use super::ledger::Ledger;
@@ -29,7 +31,13 @@ pub struct State {
     pub log: Mutex<Log>,
     /// (person, kind) pairs whose reveal already answered 408 once.
     pub reveals_delayed: Mutex<HashSet<(u32, u8)>>,
+    /// Rendered Person objects by (person, reveal email, reveal phones): rendering is most of the cost of a
+    /// results page or a find, and the records do not change (adding people clears it).
+    rendered: Mutex<std::collections::HashMap<(u32, bool, bool), Arc<RawValue>>>,
 }
+
+/// Past this many rendered people the cache starts over, bounding its memory.
+const RENDERED_MAX: usize = 200_000;
 
 impl State {
     pub fn new(seed: u64, data: Dataset, settings: Settings) -> Self {
@@ -45,6 +53,7 @@ impl State {
             scripts: Mutex::new(Scripts::default()),
             log: Mutex::new(Log::new(settings.capture_limit)),
             reveals_delayed: Mutex::new(HashSet::new()),
+            rendered: Mutex::new(std::collections::HashMap::new()),
             settings: RwLock::new(settings),
         }
     }
@@ -55,6 +64,27 @@ impl State {
 
     pub fn next_fault_seq(&self) -> u64 {
         self.fault_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Person `idx` as the API renders it for `reveal`.
+    pub fn person_raw(&self, data: &Dataset, idx: u32, reveal: Reveal) -> Arc<RawValue> {
+        let key = (idx, reveal.email, reveal.phone_numbers);
+        if let Some(r) = self.rendered.lock().get(&key) {
+            return r.clone();
+        }
+        let text = serde_json::to_string(&data.person_json(idx, reveal)).expect("JSON values serialise");
+        let raw: Arc<RawValue> = Arc::from(RawValue::from_string(text).expect("serialised JSON is valid"));
+        let mut cache = self.rendered.lock();
+        if cache.len() >= RENDERED_MAX {
+            cache.clear();
+        }
+        cache.insert(key, raw.clone());
+        raw
+    }
+
+    /// Forgets rendered people (the data set changed).
+    pub fn data_changed(&self) {
+        self.rendered.lock().clear();
     }
 
     pub fn settings(&self) -> Settings {

@@ -1,0 +1,121 @@
+"""pandas: `job.to_pandas()` and `amplemarket.to_pandas(...)` give one row per item, company fields prefixed
+`company_`, list fields kept as lists; a clear ImportError when pandas is missing."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+import amplemarket
+from amplemarket import EnrichmentJob, Person
+from amplemarket.testing import Sandbox
+
+pd = pytest.importorskip("pandas")
+
+pytestmark = pytest.mark.amplemarket_sandbox(job_progression="immediate")
+
+
+def linkedin_leads(people: list[dict[str, Any]], n: int) -> list[dict[str, str]]:
+    return [{"linkedin_url": p["linkedin_url"]} for p in people[:n]]
+
+
+def check_person_columns(df: Any, people: list[dict[str, Any]]) -> None:
+    """The enriched rows carry the person's fields and its company's, prefixed, with lists kept as lists."""
+    truth = {p["linkedin_url"]: p for p in people}
+    for company_field in ("company_name", "company_website", "company_industry", "company_technologies"):
+        assert company_field in df.columns
+    assert "company" not in df.columns
+    assert len(df) > 0
+    lists = 0
+    for _, row in df.iterrows():
+        p = truth[row["linkedin_url"]]
+        company = p.get("company") or {}
+        assert row["name"] == p["name"]
+        if company:
+            assert row["company_name"] == company["name"] and row["company_id"] == company["id"]
+        else:
+            assert pd.isna(row["company_name"])
+        for column, value in (
+            ("experiences", p.get("experiences")),
+            ("languages", p.get("languages")),
+            ("company_technologies", company.get("technologies")),
+            ("company_keywords", company.get("keywords")),
+        ):
+            if isinstance(value, list):
+                assert isinstance(row[column], list) and row[column] == value, column
+                lists += 1
+    assert lists > 0
+
+
+def test_job_to_pandas_has_one_row_per_result(
+    sb: Sandbox, client: amplemarket.Client, people: list[dict[str, Any]]
+) -> None:
+    leads = linkedin_leads(people, 30)
+    job = EnrichmentJob.create(leads, client=client).wait()
+    df = job.to_pandas()
+    assert isinstance(df, pd.DataFrame)
+    results = list(job.results())
+    assert len(df) == len(results) == 30
+    assert list(df["result_id"]) == [r.id for r in results]
+    assert list(df["status"]) == [r.status for r in results]
+    assert list(df["lead_linkedin_url"]) == [r.linkedin_url for r in results]
+    check_person_columns(df[df["status"] == "enriched"], people[:30])
+
+
+def test_to_pandas_of_enrich_results_keeps_invalid_rows(
+    sb: Sandbox, client: amplemarket.Client, people: list[dict[str, Any]]
+) -> None:
+    leads: list[Any] = [*linkedin_leads(people, 10), {"name": "Nobody"}, "not a lead"]
+    results = Person.enrich(leads, client=client)
+    df = amplemarket.to_pandas(results)
+    assert len(df) == 12
+    assert list(df["status"])[-2:] == ["invalid", "invalid"]
+    assert df["error"].iloc[-1] and "lead 11" in df["error"].iloc[-1]
+    assert list(df["lead_linkedin_url"])[:10] == [lead["linkedin_url"] for lead in leads[:10]]
+    check_person_columns(df[df["status"] == "enriched"], people[:10])
+
+
+def test_to_pandas_of_find_results(sb: Sandbox, client: amplemarket.Client, live: list[dict[str, Any]]) -> None:
+    queries: list[Any] = [
+        {"linkedin_url": live[0]["linkedin_url"]},
+        {"email": "nobody.at.all@nowhere.example"},
+        {"bogus": "x"},
+        {"linkedin_url": live[1]["linkedin_url"]},
+    ]
+    df = amplemarket.to_pandas(Person.find_many(queries, client=client))
+    assert len(df) == 4
+    assert list(df["found"]) == [True, False, False, True]
+    assert df["error"].isna().tolist() == [True, True, False, True]
+    assert "bogus" in df["error"].iloc[2]
+    assert df["query_linkedin_url"].iloc[0] == live[0]["linkedin_url"]
+    check_person_columns(df[df["found"]], live[:2])
+
+
+def test_to_pandas_of_people(sb: Sandbox, client: amplemarket.Client, live: list[dict[str, Any]]) -> None:
+    found = [Person.find(linkedin_url=p["linkedin_url"], client=client) for p in live[:3]]
+    df = amplemarket.to_pandas(found)
+    assert len(df) == 3 and list(df["linkedin_url"]) == [p["linkedin_url"] for p in live[:3]]
+    check_person_columns(df, live[:3])
+    page = Person.search(page_size=7, client=client)
+    df = amplemarket.to_pandas(page.results)
+    assert len(df) == 7 and list(df["id"]) == [p.id for p in page.results]
+    assert amplemarket.to_pandas([]).empty
+
+
+def test_to_pandas_refuses_what_it_cannot_tabulate() -> None:
+    with pytest.raises(TypeError, match="int"):
+        amplemarket.to_pandas([1, 2])
+
+
+def test_missing_pandas_gives_a_clear_import_error(
+    sb: Sandbox, client: amplemarket.Client, people: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = EnrichmentJob.create(linkedin_leads(people, 3), client=client).wait()
+    results = list(job.results())
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    for make in (job.to_pandas, lambda: amplemarket.to_pandas(results)):
+        with pytest.raises(ImportError) as caught:
+            make()
+        assert "amplemarket[pandas]" in str(caught.value)
