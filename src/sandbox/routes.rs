@@ -34,6 +34,8 @@ pub fn router(state: Shared) -> Router {
         .route("/people/enrichment-requests/{id}", get(get_job).patch(cancel_job))
         .route("/account-info", get(account_info))
         .route("/openapi.json", get(openapi))
+        // The server front enforces `max_body_bytes` with the API's error envelope; axum's own 2 MB cap would not.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
 
