@@ -615,6 +615,12 @@ impl ResultsIterator {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyEnrichmentResult>> {
+        // Results already fetched are handed out without a trip through the runtime.
+        if let Ok(mut pages) = self.pages.try_lock() {
+            if let Some(r) = pages.buffer.pop_front() {
+                return Ok(Some(PyEnrichmentResult { inner: Arc::new(r) }));
+            }
+        }
         let pages = self.pages.clone();
         let next = block_on(py, async move { pages.lock().await.next_result().await })?;
         Ok(next.map(|r| PyEnrichmentResult { inner: Arc::new(r) }))

@@ -66,8 +66,10 @@ where
     let result = py.detach(|| {
         runtime().block_on(async {
             tokio::pin!(fut);
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            tick.tick().await;
+            // Not `interval()`: its first tick, though "immediate", waits for the timer's next millisecond, and
+            // that millisecond would be added to every call.
+            let every = Duration::from_millis(100);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tokio::select! {
                     r = &mut fut => return Ok::<_, PyErr>(r),
