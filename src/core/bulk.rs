@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
@@ -67,8 +66,7 @@ fn local_result(status: &str, message: &str, lead: &Map<String, Value>) -> Arc<E
     for (k, v) in lead {
         m.insert(k.clone(), v.clone());
     }
-    let raw = RawValue::from_string(Value::Object(m).to_string()).expect("valid JSON");
-    Arc::new(EnrichmentResult::from_raw(&raw).expect("a local result parses"))
+    Arc::new(EnrichmentResult::from_json(&Value::Object(m).to_string()).expect("a local result parses"))
 }
 
 impl LeadOutcome {
@@ -223,7 +221,7 @@ mod tests {
         let mut m = lead(l);
         m.insert("id".into(), id.into());
         m.insert("status".into(), "not_found".into());
-        EnrichmentResult::from_raw(&RawValue::from_string(Value::Object(m).to_string()).unwrap()).unwrap()
+        EnrichmentResult::from_json(&Value::Object(m).to_string()).unwrap()
     }
 
     #[test]
@@ -258,19 +256,11 @@ mod tests {
     fn results_give_back_the_exact_text() {
         let text =
             r#"{"id": 7, "email":"a@x.com", "status":"enriched", "result": {"id":"p","name":"A", "x":[1, 2]}, "z": 1}"#;
-        let r = EnrichmentResult::from_raw(&RawValue::from_string(text.into()).unwrap()).unwrap();
+        let r = EnrichmentResult::from_json(text).unwrap();
         assert_eq!(r.to_json(), text);
-        assert_eq!(
-            r.person.as_ref().unwrap().raw.get(),
-            r#"{"id":"p","name":"A", "x":[1, 2]}"#
-        );
+        assert_eq!(r.person.as_ref().unwrap().raw(), r#"{"id":"p","name":"A", "x":[1, 2]}"#);
         let plain = r#"{"id": 8, "status": "not_found"}"#;
-        assert_eq!(
-            EnrichmentResult::from_raw(&RawValue::from_string(plain.into()).unwrap())
-                .unwrap()
-                .to_json(),
-            plain
-        );
+        assert_eq!(EnrichmentResult::from_json(plain).unwrap().to_json(), plain);
     }
 
     #[test]

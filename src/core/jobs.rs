@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
-use super::models::{decode, decode_error, Person};
+use super::models::{body_text, decode_error, decode_with, Obj, Person};
 use super::retry::Safety;
 use super::transport::{Client, Request, Response};
 
@@ -89,32 +89,41 @@ struct Link {
 
 #[derive(Debug, Default, Deserialize)]
 struct Links {
-    #[serde(rename = "self")]
-    this: Option<Link>,
     next: Option<Link>,
     prev: Option<Link>,
 }
 
 #[derive(Deserialize)]
-struct JobWire {
+struct JobWire<'a> {
     id: u64,
     #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
-    results: Vec<Box<RawValue>>,
+    #[serde(default, borrow)]
+    results: Vec<&'a RawValue>,
     #[serde(default, rename = "_links")]
     links: Links,
     #[serde(default, rename = "_errors")]
     errors: Vec<Value>,
 }
 
-/// One result of an enrichment job.
+pub const RESULT_FIELDS: &[&str] = &[
+    "id",
+    "status",
+    "result",
+    "error",
+    "email",
+    "linkedin_url",
+    "linkedin_id",
+    "name",
+    "title",
+    "company_name",
+    "company_domain",
+];
+
+/// One result of an enrichment job; its person shares its text.
 #[derive(Debug)]
 pub struct EnrichmentResult {
-    /// The result's JSON around its person: `shell.0 + person + shell.1` is exactly what the server sent (the
-    /// whole text sits in `shell.0` when there is no person). Keeping the person's text once halves the memory of
-    /// a large job's results.
-    shell: (Box<str>, Box<str>),
+    pub obj: Obj,
     pub id: Option<i64>,
     pub status: Option<String>,
     pub person: Option<Arc<Person>>,
@@ -122,90 +131,36 @@ pub struct EnrichmentResult {
     pub lead: Map<String, Value>,
 }
 
-/// The fields of a result read in one pass, the person borrowed as raw text.
-#[derive(Deserialize)]
-struct ResultWire<'a> {
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    status: Option<Value>,
-    #[serde(default, borrow)]
-    result: Option<&'a RawValue>,
-    #[serde(default)]
-    email: Option<Value>,
-    #[serde(default)]
-    linkedin_url: Option<Value>,
-    #[serde(default)]
-    linkedin_id: Option<Value>,
-    #[serde(default)]
-    name: Option<Value>,
-    #[serde(default)]
-    title: Option<Value>,
-    #[serde(default)]
-    company_name: Option<Value>,
-    #[serde(default)]
-    company_domain: Option<Value>,
-}
-
 impl EnrichmentResult {
-    pub fn from_raw(raw: &RawValue) -> std::result::Result<Self, String> {
-        let text = raw.get();
-        let wire: ResultWire = serde_json::from_str(text).map_err(|e| format!("a result is not an object: {e}"))?;
-        let (person, shell) = match wire.result {
-            Some(r) if r.get().trim_start().starts_with('{') => {
-                // `r` borrows from `text`, so its position there is where the person's text is cut out.
-                let start = r.get().as_ptr() as usize - text.as_ptr() as usize;
-                let end = start + r.get().len();
-                let person = Person::from_raw(RawValue::from_string(r.get().to_owned()).map_err(|e| e.to_string())?)?;
-                (Some(Arc::new(person)), (text[..start].into(), text[end..].into()))
-            }
-            _ => (None, (text.into(), "".into())),
-        };
-        let mut lead = Map::new();
-        for (k, v) in [
-            ("email", wire.email),
-            ("linkedin_url", wire.linkedin_url),
-            ("linkedin_id", wire.linkedin_id),
-            ("name", wire.name),
-            ("title", wire.title),
-            ("company_name", wire.company_name),
-            ("company_domain", wire.company_domain),
-        ] {
-            if let Some(v) = v {
-                lead.insert(k.to_string(), v);
-            }
-        }
+    pub fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Self, String> {
+        let obj = Obj::index(text, start, end, RESULT_FIELDS, "an enrichment result")?;
+        let person = obj.nested("result", Person::from_text).transpose()?.map(Arc::new);
+        let lead = LEAD_KEYS
+            .iter()
+            .filter_map(|k| obj.get::<Value>(k).map(|v| (k.to_string(), v)))
+            .collect();
         Ok(EnrichmentResult {
-            id: wire.id.as_ref().and_then(Value::as_i64),
-            status: wire.status.as_ref().and_then(Value::as_str).map(str::to_string),
+            id: obj.get("id"),
+            status: obj.string("status"),
             person,
             lead,
-            shell,
+            obj,
         })
+    }
+
+    pub fn from_json(text: &str) -> std::result::Result<Self, String> {
+        let text: Arc<str> = Arc::from(text.trim());
+        EnrichmentResult::from_text(&text, 0, text.len())
     }
 
     /// The `error` of a result this SDK made for a lead it could not send (or whose job failed).
     pub fn error(&self) -> Option<String> {
-        #[derive(Deserialize)]
-        struct WithError {
-            error: Option<String>,
-        }
-        // The person is left out: it cannot hold the result's own `error`, and may be large.
-        let text = format!(
-            "{}{}{}",
-            self.shell.0,
-            if self.person.is_some() { "null" } else { "" },
-            self.shell.1
-        );
-        serde_json::from_str::<WithError>(&text).ok()?.error
+        self.obj.string("error")
     }
 
     /// Exactly the JSON the server sent for this result.
     pub fn to_json(&self) -> String {
-        match &self.person {
-            Some(p) => format!("{}{}{}", self.shell.0, p.raw.get(), self.shell.1),
-            None => format!("{}{}", self.shell.0, self.shell.1),
-        }
+        self.obj.text().to_string()
     }
 }
 
@@ -228,14 +183,18 @@ pub fn is_done(status: &str) -> bool {
 
 impl Snapshot {
     fn parse(resp: &Response) -> Result<Snapshot> {
-        let wire: JobWire = decode(resp, "a person_enrichment object")?;
+        let what = "a person_enrichment object";
+        let text = body_text(resp, what)?;
+        let wire: JobWire = decode_with(resp, what, |_| serde_json::from_str(&text))?;
         let results = wire
             .results
-            .into_iter()
-            .map(|r| EnrichmentResult::from_raw(&r))
+            .iter()
+            .map(|r| {
+                let a = r.get().as_ptr() as usize - text.as_ptr() as usize;
+                EnrichmentResult::from_text(&text, a, a + r.get().len())
+            })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|m| decode_error(resp, m))?;
-        let _ = wire.links.this;
         Ok(Snapshot {
             id: wire.id,
             status: wire.status.unwrap_or_else(|| "unknown".into()),

@@ -1,20 +1,29 @@
-//! Response models: typed fields for what the docs describe, and the raw JSON of each object kept beside them,
-//! so `to_dict()` gives back exactly what the server sent. Fields of an unexpected type read as missing instead
-//! of failing the whole response: the API adds and changes fields over time.
+//! Response models. Each object keeps the exact text the server sent, shared with the objects nested in it (a
+//! person and its company are one buffer), and where each documented field sits in that text; a field is read
+//! when asked for. So `to_dict()` gives back exactly what was sent, a large page of results costs little more
+//! memory than its text, and a field of an unexpected type reads as missing instead of failing the response.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_with::{serde_as, DefaultOnError};
 
 use super::error::{DecodeError, Error, Result};
 use super::transport::Response;
 
 /// Reads a response body as `T`, explaining what came back when it is not.
 pub fn decode<T: DeserializeOwned>(resp: &Response, what: &str) -> Result<T> {
-    serde_json::from_slice(&resp.body).map_err(|e| {
+    decode_with(resp, what, serde_json::from_slice)
+}
+
+pub fn decode_with<'a, T>(
+    resp: &'a Response,
+    what: &str,
+    parse: impl FnOnce(&'a [u8]) -> serde_json::Result<T>,
+) -> Result<T> {
+    parse(&resp.body).map_err(|e| {
         let content_type = resp
             .headers
             .get(reqwest::header::CONTENT_TYPE)
@@ -26,104 +35,8 @@ pub fn decode<T: DeserializeOwned>(resp: &Response, what: &str) -> Result<T> {
         } else {
             format!("expected {what} as JSON, got {content_type} that does not read as one ({e}): {excerpt:?}")
         };
-        Error::Decode(DecodeError {
-            message,
-            status: resp.status,
-            request: resp.request.clone(),
-        })
+        decode_error(resp, message)
     })
-}
-
-fn object(raw: &RawValue, what: &str) -> std::result::Result<(), String> {
-    if raw.get().trim_start().starts_with('{') {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected {what} object, got {}",
-            raw.get().chars().take(60).collect::<String>()
-        ))
-    }
-}
-
-#[serde_as]
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PersonFields {
-    #[serde_as(as = "DefaultOnError")]
-    pub id: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub object: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub name: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub first_name: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub last_name: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub linkedin_url: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub email: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub gender: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub title: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub headline: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub about: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub current_position_start_date: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub current_position_description: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub location: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub image_url: Option<String>,
-    pub location_details: Option<Box<RawValue>>,
-    pub experiences: Option<Box<RawValue>>,
-    pub educations: Option<Box<RawValue>>,
-    pub languages: Option<Box<RawValue>>,
-    pub phone_numbers: Option<Box<RawValue>>,
-    pub company: Option<Box<RawValue>>,
-}
-
-#[derive(Debug)]
-pub struct Person {
-    pub raw: Box<RawValue>,
-    pub fields: PersonFields,
-    pub company: Option<Arc<Company>>,
-    /// `None` when the response had no `phone_numbers` (not revealed).
-    pub phone_numbers: Option<Vec<Arc<PhoneNumber>>>,
-}
-
-impl Person {
-    pub fn from_raw(raw: Box<RawValue>) -> std::result::Result<Person, String> {
-        object(&raw, "a Person")?;
-        let mut fields: PersonFields = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-        let company = match fields.company.take() {
-            Some(c) if c.get().trim_start().starts_with('{') => Some(Arc::new(Company::from_raw(c)?)),
-            _ => None,
-        };
-        // RawValue cannot pass through serde_with's buffering, so the list is read by hand, leniently.
-        let phone_numbers = fields.phone_numbers.take().map(|list| {
-            serde_json::from_str::<Vec<Box<RawValue>>>(list.get())
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|p| PhoneNumber::from_raw(p).ok().map(Arc::new))
-                .collect()
-        });
-        Ok(Person {
-            raw,
-            fields,
-            company,
-            phone_numbers,
-        })
-    }
-
-    pub fn parse(resp: &Response) -> Result<Person> {
-        let raw: Box<RawValue> = decode(resp, "a Person object")?;
-        Person::from_raw(raw).map_err(|m| decode_error(resp, m))
-    }
 }
 
 pub fn decode_error(resp: &Response, message: String) -> Error {
@@ -134,116 +47,268 @@ pub fn decode_error(resp: &Response, message: String) -> Error {
     })
 }
 
-#[serde_as]
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CompanyFields {
-    #[serde_as(as = "DefaultOnError")]
-    pub id: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub object: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub name: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub linkedin_url: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub website: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub overview: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub logo_url: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub founded_year: Option<i64>,
-    #[serde_as(as = "DefaultOnError")]
-    pub traffic_rank: Option<i64>,
-    #[serde_as(as = "DefaultOnError")]
-    pub sic_codes: Option<Vec<i64>>,
-    #[serde_as(as = "DefaultOnError")]
-    pub naics_codes: Option<Vec<i64>>,
-    #[serde(rename = "type")]
-    #[serde_as(as = "DefaultOnError")]
-    pub kind: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub total_funding: Option<i64>,
-    #[serde_as(as = "DefaultOnError")]
-    pub latest_funding_stage: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub latest_funding_date: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub keywords: Option<Vec<String>>,
-    #[serde_as(as = "DefaultOnError")]
-    pub estimated_number_of_employees: Option<i64>,
-    #[serde_as(as = "DefaultOnError")]
-    pub followers: Option<i64>,
-    #[serde_as(as = "DefaultOnError")]
-    pub size: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub industry: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub location: Option<String>,
-    pub location_details: Option<Box<RawValue>>,
-    pub locations: Option<Box<RawValue>>,
-    #[serde_as(as = "DefaultOnError")]
-    pub is_b2b: Option<bool>,
-    #[serde_as(as = "DefaultOnError")]
-    pub is_b2c: Option<bool>,
-    #[serde_as(as = "DefaultOnError")]
-    pub technologies: Option<Vec<String>>,
-    pub department_headcount: Option<Box<RawValue>>,
-    pub job_function_headcount: Option<Box<RawValue>>,
-    #[serde_as(as = "DefaultOnError")]
-    pub estimated_revenue: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub revenue: Option<i64>,
+/// The body as shared text, for models to point into.
+pub fn body_text(resp: &Response, what: &str) -> Result<Arc<str>> {
+    std::str::from_utf8(&resp.body)
+        .map(Arc::from)
+        .map_err(|e| decode_error(resp, format!("expected {what}, got a body that is not UTF-8 ({e})")))
 }
+
+/// Where `part` (a slice of `text`) starts in `text`.
+fn offset(text: &str, part: &str) -> usize {
+    part.as_ptr() as usize - text.as_ptr() as usize
+}
+
+/// A JSON object in a shared text: its span, and the spans of the fields named in `names`.
+#[derive(Debug, Clone)]
+pub struct Obj {
+    text: Arc<str>,
+    start: u32,
+    end: u32,
+    names: &'static [&'static str],
+    fields: Box<[(u8, u32, u32)]>,
+}
+
+impl Obj {
+    /// Indexes the object at `text[start..end]` (which must be valid JSON).
+    pub fn index(
+        text: &Arc<str>,
+        start: usize,
+        end: usize,
+        names: &'static [&'static str],
+        what: &str,
+    ) -> std::result::Result<Obj, String> {
+        let slice = &text[start..end];
+        if !slice.trim_start().starts_with('{') {
+            let head: String = slice.chars().take(60).collect();
+            return Err(format!("expected {what} object, got {head}"));
+        }
+        let map: HashMap<String, &RawValue> = serde_json::from_str(slice).map_err(|e| format!("{what}: {e}"))?;
+        let fields = names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                map.get(*n)
+                    .map(|v| (i as u8, offset(text, v.get()) as u32, v.get().len() as u32))
+            })
+            .collect();
+        Ok(Obj {
+            text: text.clone(),
+            start: start as u32,
+            end: end as u32,
+            names,
+            fields,
+        })
+    }
+
+    /// Indexes a whole text holding one object.
+    pub fn parse(text: &str, names: &'static [&'static str], what: &str) -> std::result::Result<Obj, String> {
+        let trimmed = text.trim();
+        let text: Arc<str> = Arc::from(trimmed);
+        Obj::index(&text, 0, text.len(), names, what)
+    }
+
+    /// Exactly the object's text as the server sent it.
+    pub fn text(&self) -> &str {
+        &self.text[self.start as usize..self.end as usize]
+    }
+
+    pub fn shared_text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    fn span(&self, name: &str) -> Option<(usize, usize)> {
+        let i = self.names.iter().position(|n| *n == name)? as u8;
+        let &(_, off, len) = self.fields.iter().find(|f| f.0 == i)?;
+        Some((off as usize, (off + len) as usize))
+    }
+
+    /// The raw JSON of a field, when present.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.span(name).map(|(a, b)| &self.text[a..b])
+    }
+
+    /// A field read as `T`; missing, null or of another type reads as `None`.
+    pub fn get<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        serde_json::from_str::<Option<T>>(self.raw(name)?).ok().flatten()
+    }
+
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.get(name)
+    }
+
+    /// A nested object field, sharing this text.
+    pub fn nested<T>(
+        &self,
+        name: &str,
+        make: impl FnOnce(&Arc<str>, usize, usize) -> std::result::Result<T, String>,
+    ) -> Option<std::result::Result<T, String>> {
+        let (a, b) = self.span(name)?;
+        self.text[a..b].starts_with('{').then(|| make(&self.text, a, b))
+    }
+
+    /// The objects of a list field, sharing this text (other items are skipped).
+    fn nested_list<T>(&self, name: &str, make: impl Fn(&Arc<str>, usize, usize) -> Option<T>) -> Option<Vec<T>> {
+        let raw = self.raw(name)?;
+        let items: Vec<&RawValue> = serde_json::from_str(raw).ok()?;
+        Some(
+            items
+                .into_iter()
+                .filter(|i| i.get().starts_with('{'))
+                .filter_map(|i| {
+                    let a = offset(&self.text, i.get());
+                    make(&self.text, a, a + i.get().len())
+                })
+                .collect(),
+        )
+    }
+}
+
+pub const PERSON_FIELDS: &[&str] = &[
+    "id",
+    "object",
+    "name",
+    "first_name",
+    "last_name",
+    "linkedin_url",
+    "email",
+    "gender",
+    "title",
+    "headline",
+    "about",
+    "current_position_start_date",
+    "current_position_description",
+    "location",
+    "image_url",
+    "location_details",
+    "experiences",
+    "educations",
+    "languages",
+    "phone_numbers",
+    "company",
+];
+
+#[derive(Debug)]
+pub struct Person {
+    pub obj: Obj,
+    pub company: Option<Arc<Company>>,
+    /// `None` when the response had no `phone_numbers` (not revealed).
+    pub phone_numbers: Option<Vec<Arc<PhoneNumber>>>,
+}
+
+impl Person {
+    pub fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Person, String> {
+        let obj = Obj::index(text, start, end, PERSON_FIELDS, "a Person")?;
+        let company = obj.nested("company", Company::from_text).transpose()?.map(Arc::new);
+        let phone_numbers = obj.nested_list("phone_numbers", |t, a, b| {
+            PhoneNumber::from_text(t, a, b).ok().map(Arc::new)
+        });
+        Ok(Person {
+            obj,
+            company,
+            phone_numbers,
+        })
+    }
+
+    pub fn from_json(text: &str) -> std::result::Result<Person, String> {
+        let obj = Obj::parse(text, PERSON_FIELDS, "a Person")?;
+        let (t, a, b) = (obj.text.clone(), obj.start as usize, obj.end as usize);
+        Person::from_text(&t, a, b)
+    }
+
+    pub fn raw(&self) -> &str {
+        self.obj.text()
+    }
+
+    pub fn name(&self) -> Option<String> {
+        self.obj.string("name")
+    }
+
+    pub fn parse(resp: &Response) -> Result<Person> {
+        let _: &RawValue = decode_with(resp, "a Person object", serde_json::from_slice)?;
+        let text = body_text(resp, "a Person object")?;
+        let trimmed = text.trim();
+        let start = offset(&text, trimmed);
+        Person::from_text(&text, start, start + trimmed.len()).map_err(|m| decode_error(resp, m))
+    }
+}
+
+pub const COMPANY_FIELDS: &[&str] = &[
+    "id",
+    "object",
+    "name",
+    "linkedin_url",
+    "website",
+    "overview",
+    "logo_url",
+    "founded_year",
+    "traffic_rank",
+    "sic_codes",
+    "naics_codes",
+    "type",
+    "total_funding",
+    "latest_funding_stage",
+    "latest_funding_date",
+    "keywords",
+    "estimated_number_of_employees",
+    "followers",
+    "size",
+    "industry",
+    "location",
+    "location_details",
+    "locations",
+    "is_b2b",
+    "is_b2c",
+    "technologies",
+    "department_headcount",
+    "job_function_headcount",
+    "estimated_revenue",
+    "revenue",
+];
 
 #[derive(Debug)]
 pub struct Company {
-    pub raw: Box<RawValue>,
-    pub fields: CompanyFields,
+    pub obj: Obj,
 }
 
 impl Company {
-    pub fn from_raw(raw: Box<RawValue>) -> std::result::Result<Company, String> {
-        object(&raw, "a Company")?;
-        let fields = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-        Ok(Company { raw, fields })
+    pub fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Company, String> {
+        Ok(Company {
+            obj: Obj::index(text, start, end, COMPANY_FIELDS, "a Company")?,
+        })
+    }
+
+    pub fn from_json(text: &str) -> std::result::Result<Company, String> {
+        Ok(Company {
+            obj: Obj::parse(text, COMPANY_FIELDS, "a Company")?,
+        })
     }
 
     pub fn parse(resp: &Response) -> Result<Company> {
-        let raw: Box<RawValue> = decode(resp, "a Company object")?;
-        Company::from_raw(raw).map_err(|m| decode_error(resp, m))
+        let _: &RawValue = decode_with(resp, "a Company object", serde_json::from_slice)?;
+        let text = body_text(resp, "a Company object")?;
+        Company::from_json(&text).map_err(|m| decode_error(resp, m))
     }
 }
 
-#[serde_as]
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PhoneNumberFields {
-    #[serde_as(as = "DefaultOnError")]
-    pub id: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub object: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub number: Option<String>,
-    #[serde(rename = "type")]
-    #[serde_as(as = "DefaultOnError")]
-    pub kind: Option<String>,
-    #[serde_as(as = "DefaultOnError")]
-    pub source: Option<String>,
-}
+pub const PHONE_FIELDS: &[&str] = &["id", "object", "number", "type", "source"];
 
 #[derive(Debug)]
 pub struct PhoneNumber {
-    pub raw: Box<RawValue>,
-    pub fields: PhoneNumberFields,
+    pub obj: Obj,
 }
 
 impl PhoneNumber {
-    pub fn from_raw(raw: Box<RawValue>) -> std::result::Result<PhoneNumber, String> {
-        object(&raw, "a PhoneNumber")?;
-        let fields = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-        Ok(PhoneNumber { raw, fields })
+    pub fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<PhoneNumber, String> {
+        Ok(PhoneNumber {
+            obj: Obj::index(text, start, end, PHONE_FIELDS, "a PhoneNumber")?,
+        })
+    }
+
+    pub fn from_json(text: &str) -> std::result::Result<PhoneNumber, String> {
+        Ok(PhoneNumber {
+            obj: Obj::parse(text, PHONE_FIELDS, "a PhoneNumber")?,
+        })
     }
 }
 
@@ -257,9 +322,9 @@ pub struct Pagination {
 }
 
 #[derive(Deserialize)]
-struct SearchWire {
-    #[serde(default)]
-    results: Vec<Box<RawValue>>,
+struct SearchWire<'a> {
+    #[serde(default, borrow)]
+    results: Vec<&'a RawValue>,
     #[serde(rename = "_pagination")]
     pagination: Option<Pagination>,
 }
@@ -272,11 +337,15 @@ pub struct SearchPage {
 
 impl SearchPage {
     pub fn parse(resp: &Response) -> Result<SearchPage> {
-        let wire: SearchWire = decode(resp, "a person_search_result object")?;
+        let text = body_text(resp, "a person_search_result object")?;
+        let wire: SearchWire = decode_with(resp, "a person_search_result object", |_| serde_json::from_str(&text))?;
         let results = wire
             .results
-            .into_iter()
-            .map(Person::from_raw)
+            .iter()
+            .map(|r| {
+                let a = offset(&text, r.get());
+                Person::from_text(&text, a, a + r.get().len())
+            })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|m| decode_error(resp, m))?;
         let pagination = wire.pagination.unwrap_or(Pagination {
@@ -293,33 +362,35 @@ impl SearchPage {
 mod tests {
     use super::*;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_string()).unwrap()
-    }
-
     #[test]
     fn people_keep_raw_json_and_survive_drift() {
         let text = r#"{"id":"p1","object":"person","name":"Jane","founded":1,"gender":"nonbinary","title":42,
             "phone_numbers":[{"object":"phone_number","number":"+1 1","type":"satellite"},"junk"],
             "company":{"id":"c1","object":"company","name":"Co","sic_codes":[1,"x"],"founded_year":"1999","x_new":{"a":1}}}"#;
-        let p = Person::from_raw(raw(text)).unwrap();
-        assert_eq!(p.raw.get(), text);
-        assert_eq!(p.fields.gender.as_deref(), Some("nonbinary"));
-        assert_eq!(p.fields.title, None);
+        let p = Person::from_json(text).unwrap();
+        assert_eq!(p.raw(), text);
+        assert_eq!(p.obj.string("gender").as_deref(), Some("nonbinary"));
+        assert_eq!(p.obj.string("title"), None);
         let phones = p.phone_numbers.unwrap();
         assert_eq!(phones.len(), 1);
-        assert_eq!(phones[0].fields.kind.as_deref(), Some("satellite"));
+        assert_eq!(phones[0].obj.string("type").as_deref(), Some("satellite"));
         let c = p.company.unwrap();
-        assert_eq!(c.fields.name.as_deref(), Some("Co"));
-        assert_eq!(c.fields.sic_codes, None);
-        assert_eq!(c.fields.founded_year, None);
-        assert!(c.raw.get().contains("x_new"));
+        assert_eq!(c.obj.string("name").as_deref(), Some("Co"));
+        assert_eq!(c.obj.get::<Vec<i64>>("sic_codes"), None);
+        assert_eq!(c.obj.get::<i64>("founded_year"), None);
+        assert!(c.obj.text().contains("x_new"));
+        assert!(
+            Arc::ptr_eq(c.obj.shared_text(), p.obj.shared_text()),
+            "a person and its company share one text"
+        );
     }
 
     #[test]
     fn nulls_and_missing_fields_are_none() {
-        let p = Person::from_raw(raw(r#"{"id":"p","name":null,"company":null}"#)).unwrap();
-        assert!(p.fields.name.is_none() && p.company.is_none() && p.phone_numbers.is_none());
-        assert!(Person::from_raw(raw("[1]")).is_err());
+        let p = Person::from_json(r#"{"id":"p","name":null,"company":null}"#).unwrap();
+        assert!(p.obj.string("name").is_none() && p.company.is_none() && p.phone_numbers.is_none());
+        assert!(Person::from_json("[1]").is_err());
+        let escaped = Person::from_json(r#"{"name":"Ren\u00e9 \"R\" O'Neil"}"#).unwrap();
+        assert_eq!(escaped.name().as_deref(), Some("René \"R\" O'Neil"));
     }
 }

@@ -219,7 +219,7 @@ impl SearchCursor {
             return Ok(None);
         }
         let page = search(client, &self.query).await?;
-        let ids: Vec<String> = page.results.iter().map(|p| p.raw.get().to_string()).collect();
+        let ids: Vec<String> = page.results.iter().map(|p| p.raw().to_string()).collect();
         let mut people = page.results;
         if people.is_empty() || !self.seen_pages.insert(ids) {
             self.done = true;

@@ -60,10 +60,7 @@ impl PyFindResult {
                 "FindResult(error={})",
                 e.bind(py).repr().map(|r| r.to_string()).unwrap_or_default()
             ),
-            (Some(p), None) => format!(
-                "FindResult(person={})",
-                p.get().inner.fields.name.as_deref().unwrap_or("")
-            ),
+            (Some(p), None) => format!("FindResult(person={})", p.get().inner.name().unwrap_or_default()),
             (None, None) => "FindResult(person=None)".into(),
         }
     }

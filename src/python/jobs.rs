@@ -10,7 +10,6 @@ use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyString, PyType};
 use pythonize::{depythonize, pythonize};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
@@ -195,9 +194,7 @@ impl PyEnrichmentResult {
 
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyEnrichmentResult> {
-        let raw = RawValue::from_string(text.to_string())
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-        let r = EnrichmentResult::from_raw(&raw).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        let r = EnrichmentResult::from_json(text).map_err(pyo3::exceptions::PyValueError::new_err)?;
         Ok(PyEnrichmentResult { inner: Arc::new(r) })
     }
 
@@ -223,7 +220,7 @@ impl PyEnrichmentResult {
             .inner
             .person
             .as_ref()
-            .and_then(|p| p.fields.name.clone())
+            .and_then(|p| p.name())
             .or_else(|| {
                 ["email", "linkedin_url", "linkedin_id", "name"]
                     .iter()

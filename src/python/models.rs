@@ -8,39 +8,27 @@ use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
-use serde_json::value::RawValue;
 
 use crate::core::models::{Company, Person, PhoneNumber};
 
 static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Python objects for a piece of raw JSON (dicts, lists…), through the C `json.loads`.
-pub fn loads<'py>(py: Python<'py>, raw: &RawValue) -> PyResult<Bound<'py, PyAny>> {
-    loads_str(py, raw.get())
-}
-
 pub fn loads_str<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     JSON_LOADS.import(py, "json", "loads")?.call1((text,))
 }
 
 /// A dict (`open = '{'`) or list (`open = '['`) field; a value of another type reads as `None`, like the
 /// scalar fields do.
-fn loads_opt<'py>(py: Python<'py>, raw: &Option<Box<RawValue>>, open: char) -> PyResult<Option<Bound<'py, PyAny>>> {
-    raw.as_deref()
-        .filter(|r| r.get().trim_start().starts_with(open))
-        .map(|r| loads(py, r))
+fn loads_opt<'py>(py: Python<'py>, raw: Option<&str>, open: char) -> PyResult<Option<Bound<'py, PyAny>>> {
+    raw.filter(|r| r.starts_with(open))
+        .map(|r| loads_str(py, r))
         .transpose()
 }
 
-fn raw_from(text: &str) -> PyResult<Box<RawValue>> {
-    RawValue::from_string(text.to_string()).map_err(|e| PyValueError::new_err(format!("not valid JSON: {e}")))
-}
-
 /// Value equality of two JSON texts (formatting and key order aside).
-fn same_json(a: &RawValue, b: &RawValue) -> bool {
-    a.get() == b.get()
-        || serde_json::from_str::<serde_json::Value>(a.get()).ok()
-            == serde_json::from_str::<serde_json::Value>(b.get()).ok()
+fn same_json(a: &str, b: &str) -> bool {
+    a == b || serde_json::from_str::<serde_json::Value>(a).ok() == serde_json::from_str::<serde_json::Value>(b).ok()
 }
 
 fn html<'py>(py: Python<'py>, function: &str, obj: Bound<'py, PyAny>) -> PyResult<String> {
@@ -60,85 +48,85 @@ pub struct PyPerson {
 impl PyPerson {
     /// ID of the person.
     #[getter]
-    fn id(&self) -> Option<&str> {
-        self.inner.fields.id.as_deref()
+    fn id(&self) -> Option<String> {
+        self.inner.obj.string("id")
     }
     /// Object type (``"person"``).
     #[getter]
-    fn object(&self) -> Option<&str> {
-        self.inner.fields.object.as_deref()
+    fn object(&self) -> Option<String> {
+        self.inner.obj.string("object")
     }
     #[getter]
-    fn name(&self) -> Option<&str> {
-        self.inner.fields.name.as_deref()
+    fn name(&self) -> Option<String> {
+        self.inner.obj.string("name")
     }
     #[getter]
-    fn first_name(&self) -> Option<&str> {
-        self.inner.fields.first_name.as_deref()
+    fn first_name(&self) -> Option<String> {
+        self.inner.obj.string("first_name")
     }
     #[getter]
-    fn last_name(&self) -> Option<&str> {
-        self.inner.fields.last_name.as_deref()
+    fn last_name(&self) -> Option<String> {
+        self.inner.obj.string("last_name")
     }
     #[getter]
-    fn linkedin_url(&self) -> Option<&str> {
-        self.inner.fields.linkedin_url.as_deref()
+    fn linkedin_url(&self) -> Option<String> {
+        self.inner.obj.string("linkedin_url")
     }
     /// The email address, when revealed (``reveal_email=True``).
     #[getter]
-    fn email(&self) -> Option<&str> {
-        self.inner.fields.email.as_deref()
+    fn email(&self) -> Option<String> {
+        self.inner.obj.string("email")
     }
     /// ``"male"``, ``"female"``, or another value the API adds later.
     #[getter]
-    fn gender(&self) -> Option<&str> {
-        self.inner.fields.gender.as_deref()
+    fn gender(&self) -> Option<String> {
+        self.inner.obj.string("gender")
     }
     #[getter]
-    fn title(&self) -> Option<&str> {
-        self.inner.fields.title.as_deref()
+    fn title(&self) -> Option<String> {
+        self.inner.obj.string("title")
     }
     #[getter]
-    fn headline(&self) -> Option<&str> {
-        self.inner.fields.headline.as_deref()
+    fn headline(&self) -> Option<String> {
+        self.inner.obj.string("headline")
     }
     #[getter]
-    fn about(&self) -> Option<&str> {
-        self.inner.fields.about.as_deref()
+    fn about(&self) -> Option<String> {
+        self.inner.obj.string("about")
     }
     #[getter]
-    fn current_position_start_date(&self) -> Option<&str> {
-        self.inner.fields.current_position_start_date.as_deref()
+    fn current_position_start_date(&self) -> Option<String> {
+        self.inner.obj.string("current_position_start_date")
     }
     #[getter]
-    fn current_position_description(&self) -> Option<&str> {
-        self.inner.fields.current_position_description.as_deref()
+    fn current_position_description(&self) -> Option<String> {
+        self.inner.obj.string("current_position_description")
     }
     #[getter]
-    fn location(&self) -> Option<&str> {
-        self.inner.fields.location.as_deref()
+    fn location(&self) -> Option<String> {
+        self.inner.obj.string("location")
     }
     #[getter]
-    fn image_url(&self) -> Option<&str> {
-        self.inner.fields.image_url.as_deref()
+    fn image_url(&self) -> Option<String> {
+        self.inner.obj.string("image_url")
     }
     /// ``{"city": ..., "state": ..., "country": ...}``.
     #[getter]
     fn location_details<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.location_details, '{')
+        loads_opt(py, self.inner.obj.raw("location_details"), '{')
     }
     /// A list of experience dicts (company, title, dates…).
     #[getter]
     fn experiences<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.experiences, '[')
+        loads_opt(py, self.inner.obj.raw("experiences"), '[')
     }
     #[getter]
     fn educations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.educations, '[')
+        loads_opt(py, self.inner.obj.raw("educations"), '[')
     }
     #[getter]
     fn languages<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.languages, '[')
+        loads_opt(py, self.inner.obj.raw("languages"), '[')
     }
     /// The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise.
     #[getter]
@@ -156,25 +144,25 @@ impl PyPerson {
 
     /// The person exactly as the server sent it, unknown fields included.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        loads(py, &self.inner.raw)
+        loads_str(py, self.inner.obj.text())
     }
 
     /// The JSON text the server sent for this person.
     fn to_json(&self) -> &str {
-        self.inner.raw.get()
+        self.inner.obj.text()
     }
 
     /// Rebuilds a person from ``to_json()`` output (used by pickle).
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyPerson> {
-        let p = Person::from_raw(raw_from(text)?).map_err(PyValueError::new_err)?;
+        let p = Person::from_json(text).map_err(PyValueError::new_err)?;
         Ok(PyPerson { inner: Arc::new(p) })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
         Ok((
             slf.get_type().getattr("from_json")?,
-            (slf.get().inner.raw.get().to_string(),),
+            (slf.get().inner.obj.text().to_string(),),
         ))
     }
 
@@ -183,7 +171,7 @@ impl PyPerson {
         let Ok(other) = other.cast::<PyPerson>() else {
             return Ok(py.NotImplemented());
         };
-        let eq = same_json(&self.inner.raw, &other.get().inner.raw);
+        let eq = same_json(self.inner.obj.text(), other.get().inner.obj.text());
         Ok(match op {
             CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
             CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
@@ -194,20 +182,20 @@ impl PyPerson {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.inner.fields.id.hash(&mut h);
+        self.inner.obj.raw("id").hash(&mut h);
         h.finish()
     }
 
     fn __repr__(&self) -> String {
-        let f = &self.inner.fields;
-        let mut parts = vec![format!("name={:?}", f.name.as_deref().unwrap_or(""))];
-        if let Some(t) = &f.title {
+        let f = &self.inner.obj;
+        let mut parts = vec![format!("name={:?}", f.string("name").unwrap_or_default())];
+        if let Some(t) = f.string("title") {
             parts.push(format!("title={t:?}"));
         }
-        if let Some(c) = self.inner.company.as_ref().and_then(|c| c.fields.name.as_ref()) {
+        if let Some(c) = self.inner.company.as_ref().and_then(|c| c.obj.string("name")) {
             parts.push(format!("company={c:?}"));
         }
-        if let Some(e) = &f.email {
+        if let Some(e) = f.string("email") {
             parts.push(format!("email={e:?}"));
         }
         format!("Person({})", parts.join(", "))
@@ -228,152 +216,152 @@ pub struct PyCompany {
 impl PyCompany {
     /// Amplemarket ID of the company.
     #[getter]
-    fn id(&self) -> Option<&str> {
-        self.inner.fields.id.as_deref()
+    fn id(&self) -> Option<String> {
+        self.inner.obj.string("id")
     }
     /// Object type (``"company"``).
     #[getter]
-    fn object(&self) -> Option<&str> {
-        self.inner.fields.object.as_deref()
+    fn object(&self) -> Option<String> {
+        self.inner.obj.string("object")
     }
     #[getter]
-    fn name(&self) -> Option<&str> {
-        self.inner.fields.name.as_deref()
+    fn name(&self) -> Option<String> {
+        self.inner.obj.string("name")
     }
     #[getter]
-    fn linkedin_url(&self) -> Option<&str> {
-        self.inner.fields.linkedin_url.as_deref()
+    fn linkedin_url(&self) -> Option<String> {
+        self.inner.obj.string("linkedin_url")
     }
     #[getter]
-    fn website(&self) -> Option<&str> {
-        self.inner.fields.website.as_deref()
+    fn website(&self) -> Option<String> {
+        self.inner.obj.string("website")
     }
     #[getter]
-    fn overview(&self) -> Option<&str> {
-        self.inner.fields.overview.as_deref()
+    fn overview(&self) -> Option<String> {
+        self.inner.obj.string("overview")
     }
     #[getter]
-    fn logo_url(&self) -> Option<&str> {
-        self.inner.fields.logo_url.as_deref()
+    fn logo_url(&self) -> Option<String> {
+        self.inner.obj.string("logo_url")
     }
     #[getter]
     fn founded_year(&self) -> Option<i64> {
-        self.inner.fields.founded_year
+        self.inner.obj.get("founded_year")
     }
     #[getter]
     fn traffic_rank(&self) -> Option<i64> {
-        self.inner.fields.traffic_rank
+        self.inner.obj.get("traffic_rank")
     }
     #[getter]
     fn sic_codes(&self) -> Option<Vec<i64>> {
-        self.inner.fields.sic_codes.clone()
+        self.inner.obj.get("sic_codes")
     }
     #[getter]
     fn naics_codes(&self) -> Option<Vec<i64>> {
-        self.inner.fields.naics_codes.clone()
+        self.inner.obj.get("naics_codes")
     }
     /// Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``.
     #[getter]
-    fn r#type(&self) -> Option<&str> {
-        self.inner.fields.kind.as_deref()
+    fn r#type(&self) -> Option<String> {
+        self.inner.obj.string("type")
     }
     #[getter]
     fn total_funding(&self) -> Option<i64> {
-        self.inner.fields.total_funding
+        self.inner.obj.get("total_funding")
     }
     #[getter]
-    fn latest_funding_stage(&self) -> Option<&str> {
-        self.inner.fields.latest_funding_stage.as_deref()
+    fn latest_funding_stage(&self) -> Option<String> {
+        self.inner.obj.string("latest_funding_stage")
     }
     #[getter]
-    fn latest_funding_date(&self) -> Option<&str> {
-        self.inner.fields.latest_funding_date.as_deref()
+    fn latest_funding_date(&self) -> Option<String> {
+        self.inner.obj.string("latest_funding_date")
     }
     #[getter]
     fn keywords(&self) -> Option<Vec<String>> {
-        self.inner.fields.keywords.clone()
+        self.inner.obj.get("keywords")
     }
     #[getter]
     fn estimated_number_of_employees(&self) -> Option<i64> {
-        self.inner.fields.estimated_number_of_employees
+        self.inner.obj.get("estimated_number_of_employees")
     }
     /// Followers on LinkedIn.
     #[getter]
     fn followers(&self) -> Option<i64> {
-        self.inner.fields.followers
+        self.inner.obj.get("followers")
     }
     /// Self-reported size, such as ``"201-500 employees"``.
     #[getter]
-    fn size(&self) -> Option<&str> {
-        self.inner.fields.size.as_deref()
+    fn size(&self) -> Option<String> {
+        self.inner.obj.string("size")
     }
     #[getter]
-    fn industry(&self) -> Option<&str> {
-        self.inner.fields.industry.as_deref()
+    fn industry(&self) -> Option<String> {
+        self.inner.obj.string("industry")
     }
     #[getter]
-    fn location(&self) -> Option<&str> {
-        self.inner.fields.location.as_deref()
+    fn location(&self) -> Option<String> {
+        self.inner.obj.string("location")
     }
     #[getter]
     fn location_details<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.location_details, '{')
+        loads_opt(py, self.inner.obj.raw("location_details"), '{')
     }
     /// A list of location dicts (``address``, ``is_primary``, ``country``).
     #[getter]
     fn locations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.locations, '[')
+        loads_opt(py, self.inner.obj.raw("locations"), '[')
     }
     #[getter]
     fn is_b2b(&self) -> Option<bool> {
-        self.inner.fields.is_b2b
+        self.inner.obj.get("is_b2b")
     }
     #[getter]
     fn is_b2c(&self) -> Option<bool> {
-        self.inner.fields.is_b2c
+        self.inner.obj.get("is_b2c")
     }
     #[getter]
     fn technologies(&self) -> Option<Vec<String>> {
-        self.inner.fields.technologies.clone()
+        self.inner.obj.get("technologies")
     }
     /// Headcount by department, a dict of name to count.
     #[getter]
     fn department_headcount<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.department_headcount, '{')
+        loads_opt(py, self.inner.obj.raw("department_headcount"), '{')
     }
     #[getter]
     fn job_function_headcount<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, &self.inner.fields.job_function_headcount, '{')
+        loads_opt(py, self.inner.obj.raw("job_function_headcount"), '{')
     }
     /// Estimated annual revenue, such as ``"$10M-$50M"``.
     #[getter]
-    fn estimated_revenue(&self) -> Option<&str> {
-        self.inner.fields.estimated_revenue.as_deref()
+    fn estimated_revenue(&self) -> Option<String> {
+        self.inner.obj.string("estimated_revenue")
     }
     #[getter]
     fn revenue(&self) -> Option<i64> {
-        self.inner.fields.revenue
+        self.inner.obj.get("revenue")
     }
 
     /// The company exactly as the server sent it, unknown fields included.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        loads(py, &self.inner.raw)
+        loads_str(py, self.inner.obj.text())
     }
 
     fn to_json(&self) -> &str {
-        self.inner.raw.get()
+        self.inner.obj.text()
     }
 
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyCompany> {
-        let c = Company::from_raw(raw_from(text)?).map_err(PyValueError::new_err)?;
+        let c = Company::from_json(text).map_err(PyValueError::new_err)?;
         Ok(PyCompany { inner: Arc::new(c) })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
         Ok((
             slf.get_type().getattr("from_json")?,
-            (slf.get().inner.raw.get().to_string(),),
+            (slf.get().inner.obj.text().to_string(),),
         ))
     }
 
@@ -382,7 +370,7 @@ impl PyCompany {
         let Ok(other) = other.cast::<PyCompany>() else {
             return Ok(py.NotImplemented());
         };
-        let eq = same_json(&self.inner.raw, &other.get().inner.raw);
+        let eq = same_json(self.inner.obj.text(), other.get().inner.obj.text());
         Ok(match op {
             CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
             CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
@@ -393,17 +381,17 @@ impl PyCompany {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.inner.fields.id.hash(&mut h);
+        self.inner.obj.raw("id").hash(&mut h);
         h.finish()
     }
 
     fn __repr__(&self) -> String {
-        let f = &self.inner.fields;
-        let mut parts = vec![format!("name={:?}", f.name.as_deref().unwrap_or(""))];
-        if let Some(w) = &f.website {
+        let f = &self.inner.obj;
+        let mut parts = vec![format!("name={:?}", f.string("name").unwrap_or_default())];
+        if let Some(w) = f.string("website") {
             parts.push(format!("website={w:?}"));
         }
-        if let Some(i) = &f.industry {
+        if let Some(i) = f.string("industry") {
             parts.push(format!("industry={i:?}"));
         }
         format!("Company({})", parts.join(", "))
@@ -423,46 +411,46 @@ pub struct PyPhoneNumber {
 #[pymethods]
 impl PyPhoneNumber {
     #[getter]
-    fn id(&self) -> Option<&str> {
-        self.inner.fields.id.as_deref()
+    fn id(&self) -> Option<String> {
+        self.inner.obj.string("id")
     }
     #[getter]
-    fn object(&self) -> Option<&str> {
-        self.inner.fields.object.as_deref()
+    fn object(&self) -> Option<String> {
+        self.inner.obj.string("object")
     }
     /// The number, such as ``"+1 123456789"``.
     #[getter]
-    fn number(&self) -> Option<&str> {
-        self.inner.fields.number.as_deref()
+    fn number(&self) -> Option<String> {
+        self.inner.obj.string("number")
     }
     /// ``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``.
     #[getter]
-    fn r#type(&self) -> Option<&str> {
-        self.inner.fields.kind.as_deref()
+    fn r#type(&self) -> Option<String> {
+        self.inner.obj.string("type")
     }
     #[getter]
-    fn source(&self) -> Option<&str> {
-        self.inner.fields.source.as_deref()
+    fn source(&self) -> Option<String> {
+        self.inner.obj.string("source")
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        loads(py, &self.inner.raw)
+        loads_str(py, self.inner.obj.text())
     }
 
     fn to_json(&self) -> &str {
-        self.inner.raw.get()
+        self.inner.obj.text()
     }
 
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyPhoneNumber> {
-        let p = PhoneNumber::from_raw(raw_from(text)?).map_err(PyValueError::new_err)?;
+        let p = PhoneNumber::from_json(text).map_err(PyValueError::new_err)?;
         Ok(PyPhoneNumber { inner: Arc::new(p) })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
         Ok((
             slf.get_type().getattr("from_json")?,
-            (slf.get().inner.raw.get().to_string(),),
+            (slf.get().inner.obj.text().to_string(),),
         ))
     }
 
@@ -471,7 +459,7 @@ impl PyPhoneNumber {
         let Ok(other) = other.cast::<PyPhoneNumber>() else {
             return Ok(py.NotImplemented());
         };
-        let eq = same_json(&self.inner.raw, &other.get().inner.raw);
+        let eq = same_json(self.inner.obj.text(), other.get().inner.obj.text());
         Ok(match op {
             CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
             CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
@@ -482,16 +470,16 @@ impl PyPhoneNumber {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.inner.fields.number.hash(&mut h);
+        self.inner.obj.raw("number").hash(&mut h);
         h.finish()
     }
 
     fn __repr__(&self) -> String {
-        let f = &self.inner.fields;
+        let f = &self.inner.obj;
         format!(
             "PhoneNumber(number={:?}, type={:?})",
-            f.number.as_deref().unwrap_or(""),
-            f.kind.as_deref().unwrap_or("")
+            f.string("number").unwrap_or_default(),
+            f.string("type").unwrap_or_default()
         )
     }
 }
