@@ -203,16 +203,9 @@ impl PyEnrichmentResult {
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        let Ok(other) = other.cast::<PyEnrichmentResult>() else {
-            return Ok(py.NotImplemented());
-        };
-        let eq = self.inner.to_json() == other.get().inner.to_json();
-        Ok(match op {
-            CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
-            CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
-            _ => py.NotImplemented(),
-        })
+        let that = other.cast::<PyEnrichmentResult>().ok();
+        let theirs = that.as_ref().map(|o| o.get().inner.to_json());
+        super::models::compare_json(other.py(), &self.inner.to_json(), theirs.as_deref(), op)
     }
 
     fn __repr__(&self) -> String {

@@ -27,6 +27,19 @@ fn loads_opt<'py>(py: Python<'py>, raw: Option<&str>, open: char) -> PyResult<Op
 }
 
 /// Value equality of two JSON texts (formatting and key order aside).
+/// `==` / `!=` between two objects by their JSON (`None`: the other is not of this type).
+pub fn compare_json(py: Python<'_>, a: &str, b: Option<&str>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    let Some(b) = b else {
+        return Ok(py.NotImplemented());
+    };
+    let eq = same_json(a, b);
+    Ok(match op {
+        CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
+        CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
+        _ => py.NotImplemented(),
+    })
+}
+
 fn same_json(a: &str, b: &str) -> bool {
     a == b || serde_json::from_str::<serde_json::Value>(a).ok() == serde_json::from_str::<serde_json::Value>(b).ok()
 }
@@ -167,16 +180,13 @@ impl PyPerson {
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        let Ok(other) = other.cast::<PyPerson>() else {
-            return Ok(py.NotImplemented());
-        };
-        let eq = same_json(self.inner.obj.text(), other.get().inner.obj.text());
-        Ok(match op {
-            CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
-            CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
-            _ => py.NotImplemented(),
-        })
+        let that = other.cast::<PyPerson>().ok();
+        compare_json(
+            other.py(),
+            self.inner.obj.text(),
+            that.as_ref().map(|o| o.get().inner.obj.text()),
+            op,
+        )
     }
 
     fn __hash__(&self) -> u64 {
@@ -366,16 +376,13 @@ impl PyCompany {
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        let Ok(other) = other.cast::<PyCompany>() else {
-            return Ok(py.NotImplemented());
-        };
-        let eq = same_json(self.inner.obj.text(), other.get().inner.obj.text());
-        Ok(match op {
-            CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
-            CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
-            _ => py.NotImplemented(),
-        })
+        let that = other.cast::<PyCompany>().ok();
+        compare_json(
+            other.py(),
+            self.inner.obj.text(),
+            that.as_ref().map(|o| o.get().inner.obj.text()),
+            op,
+        )
     }
 
     fn __hash__(&self) -> u64 {
@@ -455,16 +462,13 @@ impl PyPhoneNumber {
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        let Ok(other) = other.cast::<PyPhoneNumber>() else {
-            return Ok(py.NotImplemented());
-        };
-        let eq = same_json(self.inner.obj.text(), other.get().inner.obj.text());
-        Ok(match op {
-            CompareOp::Eq => eq.into_pyobject(py)?.to_owned().into_any().unbind(),
-            CompareOp::Ne => (!eq).into_pyobject(py)?.to_owned().into_any().unbind(),
-            _ => py.NotImplemented(),
-        })
+        let that = other.cast::<PyPhoneNumber>().ok();
+        compare_json(
+            other.py(),
+            self.inner.obj.text(),
+            that.as_ref().map(|o| o.get().inner.obj.text()),
+            op,
+        )
     }
 
     fn __hash__(&self) -> u64 {
