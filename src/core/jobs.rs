@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
-use super::models::{body_text, decode_error, decode_with, Obj, Person};
+use super::models::{body_text, decode_error, decode_with, shared, Obj, Person};
 use super::retry::Safety;
 use super::transport::{Client, Request, Response};
 
@@ -149,8 +149,8 @@ impl EnrichmentResult {
     }
 
     pub fn from_json(text: &str) -> std::result::Result<Self, String> {
-        let text: Arc<str> = Arc::from(text.trim());
-        EnrichmentResult::from_text(&text, 0, text.len())
+        let (text, start, end) = shared(text);
+        EnrichmentResult::from_text(&text, start, end)
     }
 
     /// The `error` of a result this SDK made for a lead it could not send (or whose job failed).

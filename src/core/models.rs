@@ -54,6 +54,13 @@ pub fn body_text(resp: &Response, what: &str) -> Result<Arc<str>> {
         .map_err(|e| decode_error(resp, format!("expected {what}, got a body that is not UTF-8 ({e})")))
 }
 
+/// A text holding one object, trimmed and ready to be shared, with the object's span.
+pub fn shared(text: &str) -> (Arc<str>, usize, usize) {
+    let text: Arc<str> = Arc::from(text.trim());
+    let len = text.len();
+    (text, 0, len)
+}
+
 /// Where `part` (a slice of `text`) starts in `text`.
 fn offset(text: &str, part: &str) -> usize {
     part.as_ptr() as usize - text.as_ptr() as usize
@@ -99,13 +106,6 @@ impl Obj {
             names,
             fields,
         })
-    }
-
-    /// Indexes a whole text holding one object.
-    pub fn parse(text: &str, names: &'static [&'static str], what: &str) -> std::result::Result<Obj, String> {
-        let trimmed = text.trim();
-        let text: Arc<str> = Arc::from(trimmed);
-        Obj::index(&text, 0, text.len(), names, what)
     }
 
     /// Exactly the object's text as the server sent it.
@@ -211,9 +211,8 @@ impl Person {
     }
 
     pub fn from_json(text: &str) -> std::result::Result<Person, String> {
-        let obj = Obj::parse(text, PERSON_FIELDS, "a Person")?;
-        let (t, a, b) = (obj.text.clone(), obj.start as usize, obj.end as usize);
-        Person::from_text(&t, a, b)
+        let (text, start, end) = shared(text);
+        Person::from_text(&text, start, end)
     }
 
     pub fn raw(&self) -> &str {
@@ -279,9 +278,8 @@ impl Company {
     }
 
     pub fn from_json(text: &str) -> std::result::Result<Company, String> {
-        Ok(Company {
-            obj: Obj::parse(text, COMPANY_FIELDS, "a Company")?,
-        })
+        let (text, start, end) = shared(text);
+        Company::from_text(&text, start, end)
     }
 
     pub fn parse(resp: &Response) -> Result<Company> {
@@ -306,9 +304,8 @@ impl PhoneNumber {
     }
 
     pub fn from_json(text: &str) -> std::result::Result<PhoneNumber, String> {
-        Ok(PhoneNumber {
-            obj: Obj::parse(text, PHONE_FIELDS, "a PhoneNumber")?,
-        })
+        let (text, start, end) = shared(text);
+        PhoneNumber::from_text(&text, start, end)
     }
 }
 

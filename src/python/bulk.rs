@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
 use super::errors::to_pyerr;
-use super::jobs::{leads_from_py, leads_list, PyEnrichmentResult};
+use super::jobs::{leads_list, read_leads, PyEnrichmentResult};
 use super::models::PyPerson;
 use super::runtime::{awaitable_py, block_on};
 use crate::core::bulk::{self, LeadOutcome};
@@ -179,20 +179,6 @@ fn results_list(
     PyList::new(py, items)
 }
 
-/// The leads as given (dicts), to echo in results this SDK makes for leads it could not send.
-fn originals(leads: &Bound<'_, PyAny>) -> Vec<Map<String, Value>> {
-    leads
-        .try_iter()
-        .map(|it| {
-            it.map(|item| match item.ok().and_then(|i| depythonize::<Value>(&i).ok()) {
-                Some(Value::Object(m)) => m.into_iter().filter(|(_, v)| v.is_string()).collect(),
-                _ => Map::new(),
-            })
-            .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn timeout_arg(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Duration>> {
     timeout
         .map(|t| crate::core::config::seconds("timeout", t).map_err(|e| to_pyerr(py, e)))
@@ -265,8 +251,7 @@ impl PyPerson {
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let leads = leads_list(leads)?;
-        let parsed = leads_from_py(&leads)?;
-        let originals = originals(&leads);
+        let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(&leads)?.into_iter().unzip();
         let limit = timeout_arg(py, timeout)?;
         let report = super::progress::from_py(py, progress, "enrich")?;
         let client = resolve(py, client)?;
@@ -289,8 +274,7 @@ impl PyPerson {
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let leads = leads_list(leads)?;
-        let parsed = leads_from_py(&leads)?;
-        let originals = originals(&leads);
+        let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(&leads)?.into_iter().unzip();
         let limit = timeout_arg(py, timeout)?;
         let report = super::progress::from_py(py, progress, "enrich")?;
         let client = resolve(py, client)?;

@@ -49,36 +49,43 @@ fn check_leads_type(leads: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
-pub fn leads_from_py(leads: &Bound<'_, PyAny>) -> PyResult<Vec<Result<Map<String, Value>, String>>> {
-    if leads.is_instance_of::<PyString>()
-        || leads.is_instance_of::<PyDict>()
-        || leads.is_instance_of::<pyo3::types::PyBytes>()
-    {
-        return Err(PyTypeError::new_err(
-            "leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)",
-        ));
-    }
-    let iter = leads.try_iter().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "leads must be an iterable of dicts, got {}",
-            leads.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-        ))
-    })?;
+/// A lead ready to send, or why it cannot be sent.
+pub type LeadCheck = Result<Map<String, Value>, String>;
+
+pub fn leads_from_py(leads: &Bound<'_, PyAny>) -> PyResult<Vec<LeadCheck>> {
+    Ok(read_leads(leads)?.into_iter().map(|(parsed, _)| parsed).collect())
+}
+
+/// Each lead validated (or why it is not valid), with its string fields as given, to echo in results this SDK
+/// makes for leads it could not send. Every item is converted from Python once.
+pub fn read_leads(leads: &Bound<'_, PyAny>) -> PyResult<Vec<(LeadCheck, Map<String, Value>)>> {
+    check_leads_type(leads)?;
+    let iter = leads.try_iter().map_err(|_| not_iterable(leads))?;
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
         let item = item?;
-        let parsed = match item.cast::<pyo3::types::PyMapping>() {
+        let lead = match item.cast::<pyo3::types::PyMapping>() {
             Ok(m) => match depythonize::<Value>(m.as_any()) {
-                Ok(Value::Object(map)) => validate_lead(i, &map),
-                Ok(_) => Err(format!("lead {i} must be a dict")),
-                Err(e) => Err(format!("lead {i} cannot be read: {e}")),
+                Ok(Value::Object(map)) => {
+                    let given = map
+                        .iter()
+                        .filter(|(_, v)| v.is_string())
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    (validate_lead(i, &map), given)
+                }
+                Ok(_) => (Err(format!("lead {i} must be a dict")), Map::new()),
+                Err(e) => (Err(format!("lead {i} cannot be read: {e}")), Map::new()),
             },
-            Err(_) => Err(format!(
-                "lead {i} must be a dict with lead fields, got {}",
-                item.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-            )),
+            Err(_) => (
+                Err(format!(
+                    "lead {i} must be a dict with lead fields, got {}",
+                    item.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                )),
+                Map::new(),
+            ),
         };
-        out.push(parsed);
+        out.push(lead);
     }
     Ok(out)
 }
