@@ -80,6 +80,17 @@ pub fn user_agent() -> String {
     format!("amplemarket-python/{}", env!("CARGO_PKG_VERSION"))
 }
 
+/// A caller's `User-Agent`, checked when it is given rather than at the first request.
+pub fn check_user_agent(ua: String) -> Result<String> {
+    match reqwest::header::HeaderValue::from_str(&ua) {
+        Ok(_) if !ua.trim().is_empty() => Ok(ua),
+        _ => Err(Error::InvalidInput(format!(
+            "user_agent {ua:?} cannot be sent as a header: use visible ASCII text without line breaks, \
+             such as \"my-app/1.0\""
+        ))),
+    }
+}
+
 /// Checks a base URL: `https://` anywhere, `http://` only on this machine, no path, query or credentials.
 pub fn parse_base_url(raw: &str) -> Result<Url> {
     let raw = raw.trim();

@@ -182,7 +182,7 @@ pub fn is_done(status: &str) -> bool {
 }
 
 impl Snapshot {
-    fn parse(resp: &Response) -> Result<Snapshot> {
+    pub(crate) fn parse(resp: &Response) -> Result<Snapshot> {
         let what = "a person_enrichment object";
         let text = body_text(resp, what)?;
         let wire: JobWire = decode_with(resp, what, |_| serde_json::from_str(&text))?;

@@ -9,6 +9,8 @@ pub mod error;
 pub mod jobs;
 pub mod models;
 pub mod pacing;
+#[cfg(test)]
+mod parser_props;
 pub mod people;
 pub mod retry;
 pub mod transport;

@@ -265,7 +265,7 @@ impl Client {
             if req.reveal && failure == Failure::Status(408) {
                 let wait = wait_for(reveal_waits.min(4), retry_after, rand::random());
                 reveal_waits += 1;
-                if started.elapsed() + wait > self.config.reveal_timeout {
+                if started.elapsed().saturating_add(wait) > self.config.reveal_timeout {
                     return Err(with_hint(error, format!(
                         "The reveal was still processing after {:.1} s (reveal_timeout); call again later: a reveal is charged once.",
                         self.config.reveal_timeout.as_secs_f64()

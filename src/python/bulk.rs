@@ -131,7 +131,13 @@ fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers:
         plan: Vec::new(),
         queries: Vec::new(),
     };
-    for (i, item) in queries.try_iter()?.enumerate() {
+    let iter = queries.try_iter().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "queries must be an iterable of dicts of find() arguments (such as [{{\"email\": ...}}]), got {}",
+            queries.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))
+    })?;
+    for (i, item) in iter.enumerate() {
         let item = item?;
         p.plan
             .push(query_from(&item, i, reveal_email, reveal_phone_numbers).map(|q| {

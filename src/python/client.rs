@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
 use super::runtime::{awaitable, block_on};
-use crate::core::config::{parse_base_url, seconds, DEFAULT_BASE_URL};
+use crate::core::config::{check_user_agent, parse_base_url, seconds, DEFAULT_BASE_URL};
 use crate::core::pacing::RateLimits;
 use crate::core::transport::{LogLevel, LogSink};
 use crate::core::{self, ApiKey, Config, Error};
@@ -26,18 +26,28 @@ pub struct PyRateLimits {
 impl PyRateLimits {
     #[new]
     #[pyo3(signature = (requests = Some(500), search = Some(30), per = 60.0), text_signature = "(requests=500, search=30, per=60.0)")]
-    fn new(requests: Option<u32>, search: Option<u32>, per: f64) -> PyResult<Self> {
-        let per = seconds("per", per).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
-        if requests == Some(0) || search == Some(0) {
-            return Err(Python::attach(|py| {
-                to_pyerr(
-                    py,
-                    Error::InvalidInput("a limit of 0 would never send anything; use None for no limit".into()),
-                )
-            }));
-        }
+    fn new(py: Python<'_>, requests: Option<i64>, search: Option<i64>, per: f64) -> PyResult<Self> {
+        let err = |e: Error| to_pyerr(py, e);
+        let per = seconds("per", per).map_err(err)?;
+        let limit = |name: &str, value: Option<i64>| -> PyResult<Option<u32>> {
+            value
+                .map(|v| {
+                    u32::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| {
+                        err(Error::InvalidInput(format!(
+                            "{name} must be a positive number of requests per `per` seconds (a limit of 0 would never send \
+                             anything), or None for no limit; \
+                             got {v}"
+                        )))
+                    })
+                })
+                .transpose()
+        };
         Ok(PyRateLimits {
-            inner: RateLimits { requests, search, per },
+            inner: RateLimits {
+                requests: limit("requests", requests)?,
+                search: limit("search", search)?,
+                per,
+            },
         })
     }
 
@@ -191,7 +201,10 @@ impl PyClient {
             max_retry_wait: seconds("max_retry_wait", max_retry_wait).map_err(err)?,
             reveal_timeout: seconds("reveal_timeout", reveal_timeout).map_err(err)?,
             rate_limits: rate_limit.resolve(py),
-            user_agent: user_agent.unwrap_or_else(crate::core::config::user_agent),
+            user_agent: match user_agent {
+                Some(ua) => check_user_agent(ua).map_err(err)?,
+                None => crate::core::config::user_agent(),
+            },
         };
         let inner = core::Client::new(config);
         inner.set_log_sink(log_sink());
@@ -233,7 +246,7 @@ impl PyClient {
             c.rate_limits = r.resolve(py);
         }
         if let Some(ua) = user_agent {
-            c.user_agent = ua;
+            c.user_agent = check_user_agent(ua).map_err(err)?;
         }
         Ok(PyClient {
             inner: self.inner.with_config(c),

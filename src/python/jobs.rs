@@ -549,6 +549,7 @@ struct Pages {
     started: bool,
     buffer: VecDeque<EnrichmentResult>,
     next: Option<tokio::task::JoinHandle<crate::core::Result<Snapshot>>>,
+    followed: std::collections::HashSet<String>,
 }
 
 impl Pages {
@@ -560,6 +561,7 @@ impl Pages {
             started: false,
             buffer: VecDeque::new(),
             next: None,
+            followed: std::collections::HashSet::new(),
         }
     }
 
@@ -579,13 +581,18 @@ impl Pages {
                 self.started = true;
                 jobs::get(&self.client, self.id, Some(self.page_size)).await?
             } else if let Some(handle) = self.next.take() {
-                handle
-                    .await
-                    .map_err(|e| Error::InvalidInput(format!("fetching a results page failed: {e}")))??
+                match handle.await {
+                    Ok(page) => page?,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    // Only a runtime shutting down (interpreter exit) cancels a prefetch.
+                    Err(_) => return Err(Error::Closed),
+                }
             } else {
                 return Ok(None);
             };
-            self.prefetch(snap.next.clone());
+            // A next link already followed would replay pages forever: what it points at has been read.
+            let next = snap.next.clone().filter(|href| self.followed.insert(href.clone()));
+            self.prefetch(next);
             self.buffer.extend(snap.results);
         }
     }

@@ -192,7 +192,12 @@ impl PyPerson {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.inner.obj.raw("id").hash(&mut h);
+        // The parsed value, as `==` compares: the same id written with other escapes hashes the same.
+        self.inner
+            .obj
+            .get::<serde_json::Value>("id")
+            .map(|v| v.to_string())
+            .hash(&mut h);
         h.finish()
     }
 
@@ -388,7 +393,12 @@ impl PyCompany {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.inner.obj.raw("id").hash(&mut h);
+        // The parsed value, as `==` compares: the same id written with other escapes hashes the same.
+        self.inner
+            .obj
+            .get::<serde_json::Value>("id")
+            .map(|v| v.to_string())
+            .hash(&mut h);
         h.finish()
     }
 
@@ -474,7 +484,12 @@ impl PyPhoneNumber {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.inner.obj.raw("number").hash(&mut h);
+        // The parsed value, as `==` compares: the same id written with other escapes hashes the same.
+        self.inner
+            .obj
+            .get::<serde_json::Value>("number")
+            .map(|v| v.to_string())
+            .hash(&mut h);
         h.finish()
     }
 
