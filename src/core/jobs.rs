@@ -260,7 +260,20 @@ pub async fn get(client: &Client, id: u64, page_size: Option<u32>) -> Result<Sna
         }
         req.query.push(("page[size]".into(), n.to_string()));
     }
-    Snapshot::parse(&client.send(&req).await?)
+    parse_job(&client.send(&req).await?, id)
+}
+
+/// A job response that must be about job `id`: another job's state would be taken for this one's.
+fn parse_job(resp: &Response, id: u64) -> Result<Snapshot> {
+    let snap = Snapshot::parse(resp)?;
+    if snap.id != id {
+        let message = format!(
+            "asked for enrichment request {id}, the server answered about {}",
+            snap.id
+        );
+        return Err(decode_error(resp, message));
+    }
+    Ok(snap)
 }
 
 /// Follows a `_links` href of a job response.
@@ -270,7 +283,7 @@ pub async fn follow(client: &Client, href: &str) -> Result<Snapshot> {
 
 pub async fn cancel(client: &Client, id: u64) -> Result<Snapshot> {
     let req = Request::json(Method::PATCH, job_path(id), &serde_json::json!({"status": "canceled"}));
-    Snapshot::parse(&client.send(&req).await?)
+    parse_job(&client.send(&req).await?, id)
 }
 
 /// How long to wait between polls when the server gives no `Retry-After`.

@@ -340,7 +340,8 @@ impl PyEnrichmentJob {
     /// The job with this id, as the server has it now (resume a job started elsewhere).
     #[staticmethod]
     #[pyo3(signature = (job_id, *, client = None))]
-    fn get(py: Python<'_>, job_id: u64, client: Option<&Bound<'_, PyClient>>) -> PyResult<PyEnrichmentJob> {
+    fn get(py: Python<'_>, job_id: i64, client: Option<&Bound<'_, PyClient>>) -> PyResult<PyEnrichmentJob> {
+        let job_id = job_id_arg(py, job_id)?;
         let client = resolve(py, client)?;
         let c = client.clone();
         let snap = block_on(py, async move { jobs::get(&c, job_id, Some(1)).await })?;
@@ -352,9 +353,10 @@ impl PyEnrichmentJob {
     #[pyo3(signature = (job_id, *, client = None))]
     fn get_async<'py>(
         py: Python<'py>,
-        job_id: u64,
+        job_id: i64,
         client: Option<&Bound<'_, PyClient>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let job_id = job_id_arg(py, job_id)?;
         let client = resolve(py, client)?;
         awaitable(py, async move {
             let snap = jobs::get(&client, job_id, Some(1)).await?;
@@ -539,6 +541,17 @@ fn page_size_arg(py: Python<'_>, n: i64) -> PyResult<u32> {
             Error::InvalidInput(format!("page_size must be from 1 to 100, got {n}")),
         )),
     }
+}
+
+fn job_id_arg(py: Python<'_>, job_id: i64) -> PyResult<u64> {
+    u64::try_from(job_id).ok().filter(|id| *id > 0).ok_or_else(|| {
+        to_pyerr(
+            py,
+            Error::InvalidInput(format!(
+                "job_id must be a positive integer, the `id` of a job from EnrichmentJob.create; got {job_id}"
+            )),
+        )
+    })
 }
 
 /// Pages of a job's results, with the next one fetched in the background while the current one is read.

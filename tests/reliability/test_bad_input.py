@@ -364,8 +364,9 @@ CLIENT_CASES = [
         "iterable",
     ),
     case(
-        "get/negative-id", lambda ctx: EnrichmentJob.get(-1, client=ctx.client), OverflowError, "negative", "'job_id'"
+        "get/negative-id", lambda ctx: EnrichmentJob.get(-1, client=ctx.client), InvalidInputError, "job_id", "positive"
     ),
+    case("get/zero-id", lambda ctx: EnrichmentJob.get(0, client=ctx.client), InvalidInputError, "job_id", "create"),
     case("get/str-id", lambda ctx: EnrichmentJob.get("12", client=ctx.client), TypeError, "integer", "'job_id'"),
     # Client: key and base URL
     case("client/missing-key", lambda ctx: Client(), ConfigurationError, "AMPLEMARKET_API_KEY", "api_key="),
@@ -922,6 +923,14 @@ SERVER_CASES = [
         "person_enrichment",
         route=POLL,
         steps=lambda ctx: [body(200, job_body(ctx) | {"results": 5})],
+    ),
+    case(
+        "get/another-jobs-body",
+        got,
+        APIResponseValidationError,
+        "answered about 999999",
+        route=POLL,
+        steps=lambda ctx: [body(200, job_body(ctx) | {"id": 999999})],
     ),
     case(
         "get/results-not-objects",
