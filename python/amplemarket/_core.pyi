@@ -418,6 +418,8 @@ class Person:
 class FindResult:
     """The outcome of one query of ``Person.find_many``."""
 
+    def __new__(cls, query: Any, person: Person | None = None, error: BaseException | None = None) -> FindResult:
+        """Built by ``find_many``; public so results pickle (back from a worker process) and can be faked in tests."""
     @property
     def query(self) -> Any: ...
     @property

@@ -324,6 +324,12 @@ pub async fn wait(
                 });
             }
         }
-        tokio::time::sleep(pause).await;
+        // Between polls too, closing the client ends the wait.
+        client
+            .unless_closed(async {
+                tokio::time::sleep(pause).await;
+                Ok(())
+            })
+            .await?;
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP client: one connection pool per `Client`, shared by every call and thread, with auth, pacing,
 //! retries and logging. Every API operation goes through `Client::send`.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -215,9 +216,14 @@ impl Client {
     /// Sends a request with pacing and retries; a 2xx response is returned, anything else is an error.
     /// Closing the client ends the call at once with `Error::Closed`.
     pub async fn send(&self, req: &Request) -> Result<Response> {
+        self.unless_closed(self.send_inner(req)).await
+    }
+
+    /// Runs `work`, ending it with `Error::Closed` as soon as the client is closed.
+    pub async fn unless_closed<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
         let mut closing = self.shared.closing.subscribe();
         tokio::select! {
-            r = self.send_inner(req) => r,
+            r = work => r,
             _ = closing.wait_for(|closed| *closed) => Err(Error::Closed),
         }
     }
@@ -362,6 +368,17 @@ impl Client {
                 message.push_str(&format!(": {s}"));
                 source = s.source();
             }
+            // rustls names a certificate it refuses so; trying again cannot change the verdict.
+            let failure = if message.contains("invalid peer certificate") {
+                message.push_str(
+                    ". The server's TLS certificate could not be verified, so nothing was sent. Behind a proxy that \
+                     inspects TLS, add its CA certificate to the system's trust store or point SSL_CERT_FILE at it; \
+                     verification cannot be turned off.",
+                );
+                Failure::Fatal
+            } else {
+                failure
+            };
             (
                 failure,
                 Error::Connection(ConnectionError {

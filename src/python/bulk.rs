@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyType};
 use pythonize::depythonize;
 use serde_json::{Map, Value};
 
@@ -29,6 +29,34 @@ pub struct PyFindResult {
 
 #[pymethods]
 impl PyFindResult {
+    /// Built by ``find_many``; public so results can be pickled (sent back from a worker process) and faked in
+    /// tests.
+    #[new]
+    #[pyo3(signature = (query, person = None, error = None))]
+    fn new(query: Py<PyAny>, person: Option<Py<PyPerson>>, error: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+        if let Some(e) = &error {
+            if !e.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "error must be an exception instance (the error the query met) or None",
+                ));
+            }
+        }
+        Ok(PyFindResult {
+            query,
+            person,
+            error: error.map(Bound::unbind),
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (Bound<'py, PyType>, (Py<PyAny>, Option<Py<PyPerson>>, Option<Py<PyAny>>)) {
+        let py = slf.py();
+        let me = slf.get();
+        (slf.get_type(), (me.query(py), me.person(py), me.error(py)))
+    }
+
     #[getter]
     fn query(&self, py: Python<'_>) -> Py<PyAny> {
         self.query.clone_ref(py)
@@ -213,7 +241,10 @@ impl PyPerson {
         let client = resolve(py, client)?;
         let qs = prepared.queries.clone();
         let found = block_on(py, async move {
-            Ok(bulk::find_many(&client, qs, concurrency, report).await)
+            // Closing the client ends the whole batch (ClientClosedError), not each query one by one.
+            client
+                .unless_closed(async { Ok(bulk::find_many(&client, qs, concurrency, report).await) })
+                .await
         })?;
         finish(py, prepared, found)
     }
@@ -236,8 +267,10 @@ impl PyPerson {
         let client = resolve(py, client)?;
         let qs = prepared.queries.clone();
         awaitable_py(py, async move {
-            let found = bulk::find_many(&client, qs, concurrency, report).await;
-            Python::attach(|py| finish(py, prepared, found))
+            let found = client
+                .unless_closed(async { Ok(bulk::find_many(&client, qs, concurrency, report).await) })
+                .await;
+            Python::attach(|py| finish(py, prepared, found.map_err(|e| to_pyerr(py, e))?))
         })
     }
 

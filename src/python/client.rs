@@ -138,14 +138,24 @@ fn log_sink() -> Option<(LogLevel, LogSink)> {
     };
     let sink: LogSink = Arc::new(|level, message| {
         // try_attach: a call finishing while the interpreter shuts down must not panic.
-        let _ = Python::try_attach(|py| -> PyResult<()> {
-            let logger = py.import("logging")?.getattr("getLogger")?.call1(("amplemarket",))?;
-            let lvl = match level {
-                LogLevel::Debug => 10,
-                LogLevel::Info => 20,
-            };
-            logger.call_method1("log", (lvl, message))?;
-            Ok(())
+        let _ = Python::try_attach(|py| {
+            let logged = (|| -> PyResult<()> {
+                let logger = py.import("logging")?.getattr("getLogger")?.call1(("amplemarket",))?;
+                let lvl = match level {
+                    LogLevel::Debug => 10,
+                    LogLevel::Info => 20,
+                };
+                logger.call_method1("log", (lvl, message))?;
+                Ok(())
+            })();
+            // A Ctrl-C handled while the log line was written raised inside logging, where nobody sees it: raise
+            // the interrupt again so the blocking call's next signal check ends the call.
+            if let Err(e) = logged {
+                if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+                    // SAFETY: attached to the interpreter; PyErr_SetInterrupt only sets the SIGINT flag.
+                    unsafe { pyo3::ffi::PyErr_SetInterrupt() };
+                }
+            }
         });
     });
     Some((level, sink))

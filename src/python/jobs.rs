@@ -1,7 +1,10 @@
 //! `EnrichmentJob` and `EnrichmentResult`: start, resume, wait on, page through and cancel enrichment jobs.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -555,14 +558,28 @@ fn job_id_arg(py: Python<'_>, job_id: i64) -> PyResult<u64> {
 }
 
 /// Pages of a job's results, with the next one fetched in the background while the current one is read.
+///
+/// An interrupted or failed fetch is never the end: the page is fetched again on the next call, so a Ctrl-C or a
+/// network error in the middle of the results loses none of them.
 struct Pages {
     client: Client,
     id: u64,
     page_size: u32,
-    started: bool,
+    next: Next,
     buffer: VecDeque<EnrichmentResult>,
-    next: Option<tokio::task::JoinHandle<crate::core::Result<Snapshot>>>,
-    followed: std::collections::HashSet<String>,
+    /// Next links already followed: a server pointing back at one of them would replay pages forever.
+    followed: HashSet<String>,
+}
+
+enum Next {
+    First,
+    Fetching {
+        href: String,
+        task: tokio::task::JoinHandle<crate::core::Result<Snapshot>>,
+    },
+    /// Fetch `href` in the foreground (its background fetch failed or was interrupted).
+    Again(String),
+    Done,
 }
 
 impl Pages {
@@ -571,18 +588,10 @@ impl Pages {
             client,
             id,
             page_size,
-            started: false,
+            next: Next::First,
             buffer: VecDeque::new(),
-            next: None,
-            followed: std::collections::HashSet::new(),
+            followed: HashSet::new(),
         }
-    }
-
-    fn prefetch(&mut self, href: Option<String>) {
-        self.next = href.map(|h| {
-            let client = self.client.clone();
-            runtime().spawn(async move { jobs::follow(&client, &h).await })
-        });
     }
 
     async fn next_result(&mut self) -> crate::core::Result<Option<EnrichmentResult>> {
@@ -590,22 +599,32 @@ impl Pages {
             if let Some(r) = self.buffer.pop_front() {
                 return Ok(Some(r));
             }
-            let snap = if !self.started {
-                self.started = true;
-                jobs::get(&self.client, self.id, Some(self.page_size)).await?
-            } else if let Some(handle) = self.next.take() {
-                match handle.await {
-                    Ok(page) => page?,
+            let snap = match &mut self.next {
+                Next::Done => return Ok(None),
+                Next::First => jobs::get(&self.client, self.id, Some(self.page_size)).await?,
+                Next::Again(href) => jobs::follow(&self.client, href).await?,
+                Next::Fetching { href, task } => match AbortIfDropped::new(task).await {
+                    Ok(Ok(snap)) => snap,
+                    Ok(Err(e)) => {
+                        self.next = Next::Again(href.clone());
+                        return Err(e);
+                    }
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                    // Only a runtime shutting down (interpreter exit) cancels a prefetch.
-                    Err(_) => return Err(Error::Closed),
-                }
-            } else {
-                return Ok(None);
+                    // Aborted when an earlier call was interrupted while waiting for it.
+                    Err(_) => {
+                        self.next = Next::Again(href.clone());
+                        continue;
+                    }
+                },
             };
-            // A next link already followed would replay pages forever: what it points at has been read.
-            let next = snap.next.clone().filter(|href| self.followed.insert(href.clone()));
-            self.prefetch(next);
+            self.next = match snap.next.clone().filter(|href| self.followed.insert(href.clone())) {
+                Some(href) => {
+                    let (client, target) = (self.client.clone(), href.clone());
+                    let task = runtime().spawn(async move { jobs::follow(&client, &target).await });
+                    Next::Fetching { href, task }
+                }
+                None => Next::Done,
+            };
             self.buffer.extend(snap.results);
         }
     }
@@ -613,8 +632,39 @@ impl Pages {
 
 impl Drop for Pages {
     fn drop(&mut self) {
-        if let Some(h) = self.next.take() {
-            h.abort();
+        if let Next::Fetching { task, .. } = &self.next {
+            task.abort();
+        }
+    }
+}
+
+/// Awaits a background task, aborting it when the awaiting stops first (Ctrl-C, a cancelled asyncio task), so an
+/// interrupted call leaves no request running.
+struct AbortIfDropped<'a, T> {
+    task: &'a mut tokio::task::JoinHandle<T>,
+    finished: bool,
+}
+
+impl<'a, T> AbortIfDropped<'a, T> {
+    fn new(task: &'a mut tokio::task::JoinHandle<T>) -> Self {
+        AbortIfDropped { task, finished: false }
+    }
+}
+
+impl<T> Future for AbortIfDropped<'_, T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let polled = Pin::new(&mut *self.task).poll(cx);
+        self.finished = polled.is_ready();
+        polled
+    }
+}
+
+impl<T> Drop for AbortIfDropped<'_, T> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.task.abort();
         }
     }
 }
