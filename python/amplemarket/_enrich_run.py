@@ -94,11 +94,17 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
         if problem:
             problems[i] = problem
             say(f"row {i + 1}: {problem} (kept in the output as invalid)")
-    valid = [i for i in range(len(leads)) if i not in problems]
+    # Identical leads are submitted once (their first row); every copy gets that row's result.
+    first_row: dict[int, int] = {}
+    row_of: dict[tuple[tuple[str, str], ...], int] = {}
+    for i in range(len(leads)):
+        if i not in problems:
+            first_row[i] = row_of.setdefault(tuple(sorted(leads[i].items())), i)
+    unique = [i for i, first in first_row.items() if first == i]
 
     state_file = state_path(opts.output)
     remove_stale_temporaries(opts.output)
-    state = _load_or_start(opts, state_file, valid)
+    state = _load_or_start(opts, state_file, unique)
     for chunk in state["chunks"]:
         if chunk.get("job_id") is None:
             rows = chunk["rows"]
@@ -141,7 +147,7 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
     columns = list(table.columns)
     seen = set(columns)
     for i, row in enumerate(table.rows):
-        extra = {"status": "invalid", "error": problems[i]} if i in problems else _flatten(results.get(i))
+        extra = {"status": "invalid", "error": problems[i]} if i in problems else _flatten(results.get(first_row[i]))
         statuses[str(extra["status"])] += 1
         merged = {k: v for k, v in row.items() if k != "__problem__"}
         for k, v in extra.items():

@@ -163,6 +163,7 @@ def _search(args: argparse.Namespace) -> int:
 
 def _enrich(args: argparse.Namespace) -> int:
     from amplemarket._enrich_run import Options, run, state_path
+    from amplemarket.errors import AmplemarketError
 
     say = _say(args)
     opts = Options(
@@ -179,9 +180,15 @@ def _enrich(args: argparse.Namespace) -> int:
         before = _credits(client)
         try:
             summary = run(opts, client, say)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, AmplemarketError) as e:
+            # Interrupted or failed midway: the jobs (or the keys of jobs being created) are in the state file.
             if state_path(opts.output).exists():
-                say(f"interrupted; run the same command with --resume to continue ({state_path(opts.output)})")
+                what = "interrupted" if isinstance(e, KeyboardInterrupt) else "stopped"
+                print(
+                    f"{what}; run the same command with --resume to continue: the jobs started so far are recorded "
+                    f"in {state_path(opts.output)} and are not submitted again",
+                    file=sys.stderr,
+                )
             raise
         after = _credits(client)
     if before and after:

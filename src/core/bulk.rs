@@ -34,18 +34,21 @@ pub async fn find_many(
         }
     };
     report(0);
-    stream::iter(queries)
-        .map(|q| {
+    // Unordered, so one query backing off before a retry does not hold the others up; put back in order after.
+    let mut found: Vec<(usize, Result<Option<Person>>)> = stream::iter(queries.into_iter().enumerate())
+        .map(|(i, q)| {
             let (done, report) = (&done, &report);
             async move {
                 let r = people::find(client, &q).await;
                 report(done.fetch_add(1, Ordering::Relaxed) + 1);
-                r
+                (i, r)
             }
         })
-        .buffered(concurrency.max(1))
+        .buffer_unordered(concurrency.max(1))
         .collect()
-        .await
+        .await;
+    found.sort_unstable_by_key(|(i, _)| *i);
+    found.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What `enrich` gives for one input lead.
@@ -84,9 +87,11 @@ impl LeadOutcome {
 pub async fn all_results(client: &Client, id: u64) -> Result<Vec<EnrichmentResult>> {
     let mut page = jobs::get(client, id, Some(100)).await?;
     let mut out = Vec::new();
+    // A next link already followed would replay pages forever: what it points at has been read.
+    let mut followed = std::collections::HashSet::new();
     loop {
         out.append(&mut page.results);
-        match page.next.take() {
+        match page.next.take().filter(|href| followed.insert(href.clone())) {
             Some(href) => page = jobs::follow(client, &href).await?,
             None => return Ok(out),
         }
@@ -157,16 +162,8 @@ pub async fn enrich(
         })
         .collect();
     let chunks: Vec<&[Map<String, Value>]> = unique.chunks(MAX_LEADS).collect();
-    let mut ids = Vec::with_capacity(chunks.len());
-    for (n, chunk) in chunks.iter().enumerate() {
-        report("submitting", n, chunks.len());
-        ids.push(
-            jobs::create(client, chunk, reveal_email, reveal_phone_numbers, None)
-                .await?
-                .id,
-        );
-    }
-    report("submitting", chunks.len(), chunks.len());
+    let submitted = submit(client, &chunks, reveal_email, reveal_phone_numbers, &report).await?;
+    let ids: Vec<u64> = submitted.iter().filter_map(|s| s.as_ref().ok().copied()).collect();
     let finished = AtomicUsize::new(0);
     let job_count = ids.len();
     let waits = ids.iter().map(|&id| {
@@ -178,16 +175,23 @@ pub async fn enrich(
         }
     });
     report("waiting", 0, ids.len());
-    let outcomes = futures_util::future::join_all(waits).await;
+    let mut outcomes = futures_util::future::join_all(waits).await.into_iter();
     let mut per_unique: Vec<LeadOutcome> = Vec::with_capacity(unique.len());
-    for (n, ((chunk, id), waited)) in chunks.iter().zip(&ids).zip(outcomes).enumerate() {
-        report("collecting", n, ids.len());
-        let failure = match waited {
+    for (n, (chunk, job)) in chunks.iter().zip(&submitted).enumerate() {
+        report("collecting", n, chunks.len());
+        let id = match job {
+            Ok(id) => *id,
+            Err(why) => {
+                per_unique.extend(chunk.iter().map(|_| LeadOutcome::Failed(why.clone())));
+                continue;
+            }
+        };
+        let failure = match outcomes.next().expect("one wait per job") {
             Ok(_) => None,
             Err(e @ Error::JobFailed { .. }) => Some(e.to_string()),
             Err(e) => return Err(e),
         };
-        let matched = match_results(chunk, all_results(client, *id).await?);
+        let matched = match_results(chunk, all_results(client, id).await?);
         for r in matched {
             per_unique.push(match (r, &failure) {
                 (Some(r), _) => LeadOutcome::Result(r),
@@ -196,7 +200,7 @@ pub async fn enrich(
             });
         }
     }
-    report("collecting", ids.len(), ids.len());
+    report("collecting", chunks.len(), chunks.len());
     Ok(leads
         .iter()
         .zip(slot)
@@ -206,6 +210,50 @@ pub async fn enrich(
             (Ok(_), None) => unreachable!("valid leads always have a slot"),
         })
         .collect())
+}
+
+/// Starts one job per chunk: its id, or why its leads were not enriched. A chunk that fails does not lose the
+/// jobs already started (their leads still get their results); when no job starts at all, the first error is
+/// returned as is. A creation is not repeated where it may have reached the server (see `jobs::create`): those
+/// leads come back `failed` with an error saying so, never charged twice.
+async fn submit(
+    client: &Client,
+    chunks: &[&[Map<String, Value>]],
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+    report: &impl Fn(&str, usize, usize),
+) -> Result<Vec<std::result::Result<u64, String>>> {
+    let mut submitted = Vec::with_capacity(chunks.len());
+    let mut first_error: Option<Error> = None;
+    for (n, chunk) in chunks.iter().enumerate() {
+        report("submitting", n, chunks.len());
+        // A refusal (bad key, no credits…) would refuse the next chunks too: they are not sent.
+        if let Some(e) = first_error.as_ref().filter(|e| refused(e)) {
+            submitted.push(Err(format!(
+                "not submitted: an earlier enrichment request was refused: {e}"
+            )));
+            continue;
+        }
+        match jobs::create(client, chunk, reveal_email, reveal_phone_numbers, None).await {
+            Ok(job) => submitted.push(Ok(job.id)),
+            Err(Error::Closed) => return Err(Error::Closed),
+            Err(e) => {
+                submitted.push(Err(format!("this lead's enrichment request failed: {e}")));
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    report("submitting", chunks.len(), chunks.len());
+    match first_error {
+        Some(e) if submitted.iter().all(|s| s.is_err()) => Err(e),
+        _ => Ok(submitted),
+    }
+}
+
+/// An error response that says the request was refused outright: nothing was started, and trying again as is
+/// would be refused the same way.
+fn refused(e: &Error) -> bool {
+    matches!(e, Error::Status(s) if (400..500).contains(&s.status) && !matches!(s.status, 408 | 429))
 }
 
 #[cfg(test)]

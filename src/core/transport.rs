@@ -222,9 +222,11 @@ impl Client {
     /// Runs `work`, ending it with `Error::Closed` as soon as the client is closed.
     pub async fn unless_closed<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
         let mut closing = self.shared.closing.subscribe();
+        // Closing first: work that ended because of the close (each of its calls failing) must not win the race.
         tokio::select! {
-            r = work => r,
+            biased;
             _ = closing.wait_for(|closed| *closed) => Err(Error::Closed),
+            r = work => r,
         }
     }
 

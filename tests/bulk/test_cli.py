@@ -75,8 +75,7 @@ class Sample:
             {"name": d["name"], "company_domain": domain_of(d["company"]), "title": d["title"]},
             {"email": "zz.nobody@nowhere.example"},
             {"linkedin_url": removed["linkedin_url"]},
-            {"email": a["email"]},
-        ]
+        ]  # the last row repeats the first lead: it is sent once and both rows get its result
 
     def write(self, path: Path) -> Path:
         """A CSV file with every column (blank cells), or JSON records holding only the keys each row has."""
