@@ -63,6 +63,7 @@ class Client:
         reveal_timeout: float = 180.0,
         rate_limit: bool | RateLimits = True,
         user_agent: str | None = None,
+        trust_idempotency_key: bool = False,
     ) -> Client: ...
     def with_options(
         self,
@@ -74,6 +75,7 @@ class Client:
         reveal_timeout: float | None = None,
         rate_limit: bool | RateLimits | None = None,
         user_agent: str | None = None,
+        trust_idempotency_key: bool | None = None,
     ) -> Client:
         """A copy with some settings changed, sharing this client's connection pool."""
     @property
@@ -83,6 +85,9 @@ class Client:
         """Seconds per attempt (``inf`` for none)."""
     @property
     def max_retries(self) -> int: ...
+    @property
+    def trust_idempotency_key(self) -> bool:
+        """Whether enrichment requests cut short are repeated with their ``Idempotency-Key``."""
     @property
     def rate_limit(self) -> RateLimits | None: ...
     @property

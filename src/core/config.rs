@@ -74,6 +74,10 @@ pub struct Config {
     pub reveal_timeout: Duration,
     pub rate_limits: Option<RateLimits>,
     pub user_agent: String,
+    /// Retries a job creation cut short (5xx, dropped, cut answer) with its `Idempotency-Key`, trusting the server
+    /// to answer with the job it may already have started. The sandbox honours the key; the public API does not
+    /// document it, so this is off unless asked for.
+    pub trust_idempotency_key: bool,
 }
 
 pub fn user_agent() -> String {

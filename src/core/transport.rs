@@ -233,6 +233,13 @@ impl Client {
     async fn send_inner(&self, req: &Request) -> Result<Response> {
         let started = Instant::now();
         let description = req.describe();
+        // With a trusted key, repeating a creation can only return the job already started: as safe as a read.
+        let safety = match req.safety {
+            Safety::CreatesJob if self.config.trust_idempotency_key && req.idempotency_key.is_some() => {
+                Safety::Idempotent
+            }
+            other => other,
+        };
         let mut attempt: u32 = 0;
         let mut reveal_waits: u32 = 0;
         loop {
@@ -288,12 +295,13 @@ impl Client {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            if !retryable(failure, req.safety, retry_after.is_some()) {
-                return Err(match (req.safety, failure) {
+            if !retryable(failure, safety, retry_after.is_some()) {
+                return Err(match (safety, failure) {
                     (Safety::CreatesJob, Failure::AfterSend | Failure::Status(500..=599 | 408)) => with_hint(
                         error,
                         "The enrichment request may have been created before this failure, so it was not sent again \
-                         (that could charge twice); check your recent jobs before submitting these leads again."
+                         (that could charge twice); check your recent jobs before submitting these leads again, or \
+                         let the client repeat it with its Idempotency-Key (Client(trust_idempotency_key=True))."
                             .into(),
                     ),
                     _ => error,

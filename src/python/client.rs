@@ -108,6 +108,10 @@ impl RateLimitArg {
 ///     rate_limit: ``True`` paces calls to the documented limits (500/min, 30/min for search), ``False``
 ///         turns pacing off, or a ``RateLimits``.
 ///     user_agent: Replaces ``amplemarket-python/<version>``.
+///     trust_idempotency_key: Retry an enrichment request cut short where the server may have started it (a 5xx,
+///         a dropped connection, a cut answer), sending its ``Idempotency-Key`` again so the server can answer with
+///         the job it started. The sandbox honours the key; the public API does not document it, so by default
+///         such a request is not repeated (it could charge twice) and its leads come back ``failed``.
 #[pyclass(frozen, module = "amplemarket._core", name = "Client")]
 pub struct PyClient {
     pub inner: core::Client,
@@ -170,7 +174,7 @@ impl PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = Some(30.0), connect_timeout = 10.0, max_retries = 3, max_retry_wait = 120.0, reveal_timeout = 180.0, rate_limit = RateLimitArg::Enabled(true), user_agent = None), text_signature = "(api_key=None, *, base_url=None, timeout=30.0, connect_timeout=10.0, max_retries=3, max_retry_wait=120.0, reveal_timeout=180.0, rate_limit=True, user_agent=None)")]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = Some(30.0), connect_timeout = 10.0, max_retries = 3, max_retry_wait = 120.0, reveal_timeout = 180.0, rate_limit = RateLimitArg::Enabled(true), user_agent = None, trust_idempotency_key = false), text_signature = "(api_key=None, *, base_url=None, timeout=30.0, connect_timeout=10.0, max_retries=3, max_retry_wait=120.0, reveal_timeout=180.0, rate_limit=True, user_agent=None, trust_idempotency_key=False)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -183,6 +187,7 @@ impl PyClient {
         reveal_timeout: f64,
         rate_limit: RateLimitArg,
         user_agent: Option<String>,
+        trust_idempotency_key: bool,
     ) -> PyResult<Self> {
         let err = |e: Error| to_pyerr(py, e);
         let api_key = match api_key.or_else(|| std::env::var("AMPLEMARKET_API_KEY").ok()) {
@@ -215,6 +220,7 @@ impl PyClient {
                 Some(ua) => check_user_agent(ua).map_err(err)?,
                 None => crate::core::config::user_agent(),
             },
+            trust_idempotency_key,
         };
         let inner = core::Client::new(config);
         inner.set_log_sink(log_sink());
@@ -222,7 +228,7 @@ impl PyClient {
     }
 
     /// A copy with some settings changed, sharing this client's connection pool.
-    #[pyo3(signature = (*, timeout = None, connect_timeout = None, max_retries = None, max_retry_wait = None, reveal_timeout = None, rate_limit = None, user_agent = None))]
+    #[pyo3(signature = (*, timeout = None, connect_timeout = None, max_retries = None, max_retry_wait = None, reveal_timeout = None, rate_limit = None, user_agent = None, trust_idempotency_key = None))]
     #[allow(clippy::too_many_arguments)]
     fn with_options(
         &self,
@@ -234,6 +240,7 @@ impl PyClient {
         reveal_timeout: Option<f64>,
         rate_limit: Option<RateLimitArg>,
         user_agent: Option<String>,
+        trust_idempotency_key: Option<bool>,
     ) -> PyResult<PyClient> {
         let err = |e: Error| to_pyerr(py, e);
         let mut c = self.config().clone();
@@ -258,6 +265,9 @@ impl PyClient {
         if let Some(ua) = user_agent {
             c.user_agent = check_user_agent(ua).map_err(err)?;
         }
+        if let Some(trust) = trust_idempotency_key {
+            c.trust_idempotency_key = trust;
+        }
         Ok(PyClient {
             inner: self.inner.with_config(c),
         })
@@ -277,6 +287,11 @@ impl PyClient {
     #[getter]
     fn max_retries(&self) -> u32 {
         self.config().max_retries
+    }
+    /// Whether enrichment requests cut short are repeated with their ``Idempotency-Key``.
+    #[getter]
+    fn trust_idempotency_key(&self) -> bool {
+        self.config().trust_idempotency_key
     }
 
     #[getter]
@@ -383,6 +398,7 @@ pub fn get_default_client(py: Python<'_>) -> PyResult<Py<PyClient>> {
             180.0,
             RateLimitArg::Enabled(true),
             None,
+            false,
         )?,
     )?;
     let mut slot = DEFAULT.lock();

@@ -5,10 +5,12 @@ sandbox saw each distinct lead in exactly one job and charged each revealed emai
 proves every kind of fault happened; and the run ends. A stuck job (never completes) ends at its deadline with a
 `JobTimeoutError` naming the job, which can still be fetched and cancelled.
 
-Job creations meet the faults too. A creation that fails where it may have reached the server (a 500, 502 or 504, a
-dropped connection, a cut answer) is never sent again, since that could charge twice (the public API documents no
-idempotency key): its leads come back `failed` with an error saying so, and the other jobs' leads still get their
-results. `test_a_creation_cut_short_*` pins that down deterministically with scripted creations.
+Job creations meet the faults too. By default a creation that fails where it may have reached the server (a 500,
+502 or 504, a dropped connection, a cut answer) is never sent again, since that could charge twice (the public API
+documents no idempotency key): its leads come back `failed` with an error saying so, and the other jobs' leads still
+get their results. The soak's client sets `trust_idempotency_key=True`, which the sandbox honours: such a creation is
+sent again with its key and answered with the job it started, so every lead is enriched and nothing is charged twice.
+`test_a_creation_cut_short_*` pins both behaviours down with scripted creations.
 
 Sizes: `AMPLEMARKET_SOAK=full` runs 30,000 leads and 5,000 queries (the issue's figures); the default is a CI size.
 `-s` shows a summary line per soak; `AMPLEMARKET_SOAK_REPORT=path.json` also writes the figures as JSON::
@@ -232,7 +234,7 @@ def enrich_run() -> Iterator[Run]:
     with Sandbox(people=ENRICH_LEADS, job_progression="polls:3", **FAULTS, **limits) as sb:
         truth = list(sb.people[:])
         inputs = build_inputs(truth, ENRICH_LEADS, seed=11, invalid=INVALID_LEADS)
-        with sb.client(rate_limit=paced, max_retries=MAX_RETRIES) as client:
+        with sb.client(rate_limit=paced, max_retries=MAX_RETRIES, trust_idempotency_key=True) as client:
             started = time.monotonic()
             results = Person.enrich(inputs.items, reveal_email=True, reveal_phone_numbers=True, client=client)
             wall = time.monotonic() - started
@@ -263,6 +265,7 @@ def test_enrich_soak_gives_each_lead_exactly_one_result_for_the_right_person(enr
     results, expect = run.results, run.inputs.expect
     assert len(results) == len(run.inputs.items) == ENRICH_LEADS, "none lost, none added"
     unsent = cut_short(run)
+    assert not unsent, "with a trusted key every creation cut short was sent again until it got its job"
     statuses: Counter[str] = Counter()
     for pos, (r, lead, e) in enumerate(zip(results, run.inputs.items, expect, strict=True)):
         assert isinstance(r, EnrichmentResult)
@@ -311,6 +314,7 @@ def test_enrich_soak_submits_each_distinct_lead_in_exactly_one_job(enrich_run: R
     jobs = math.ceil(len(distinct) / JOB_SIZE)
     assert len(by_key) == jobs
     made = sum(1 for _, received in creations(run).values() if received)
+    run.figures["creations_sent_again"] = sum(1 for r in run.log if r["route"] == CREATE) - len(by_key)
     polled = {int(r["path"].rsplit("/", 1)[1]) for r in run.log if r["route"] == POLL}
     assert len(polled) == made, f"one job per creation received, polled: {sorted(polled)}"
     with run.sb.client(rate_limit=False) as plain, pytest.raises(amplemarket.NotFoundError):
@@ -448,8 +452,27 @@ def test_a_creation_cut_short_fails_only_its_leads_and_is_not_sent_again(
     kept = slice(JOB_SIZE, None) if which == 0 else slice(0, JOB_SIZE)
     for r in results[cut]:
         assert (r.status, r.person) == ("failed", None)
-        assert r.error and "may have been created" in r.error and "check your recent jobs" in r.error, r.error
+        assert r.error and "may have been created" in r.error and "trust_idempotency_key" in r.error, r.error
     assert {r.status for r in results[kept]} <= {"enriched", "gdpr_removed"}, "the other job's leads are enriched"
+
+
+@pytest.mark.parametrize("failure", list(CUT_SHORT))
+def test_a_creation_cut_short_is_sent_again_with_its_key_when_the_key_is_trusted(
+    two_jobs: tuple[Sandbox, list[dict[str, str]]], failure: str, mode: str
+) -> None:
+    sb, leads = two_jobs
+    sb.reset()
+    sb.script(CREATE, [CUT_SHORT[failure]])
+    with sb.client(rate_limit=False, max_retries=3, trust_idempotency_key=True) as client:
+        results = call(mode, Person, "enrich", leads, client=client)
+    creates = [r for r in sb.requests if r["route"] == CREATE]
+    keys = [r["headers"]["idempotency-key"] for r in creates]
+    assert len(creates) == 3 and keys[0] == keys[1] != keys[2], "the cut creation, sent again with its own key"
+    jobs = {int(r["path"].rsplit("/", 1)[1]) for r in sb.requests if r["route"] == POLL}
+    assert len(jobs) == 2, f"one job per key: {sorted(jobs)}"
+    assert len(results) == len(leads) and {r.status for r in results} <= {"enriched", "gdpr_removed"}
+    counts = Counter((c["person_id"], c["kind"]) for c in sb.credits["charges"])
+    assert counts and max(counts.values()) == 1, "nobody charged twice"
 
 
 @pytest.mark.parametrize(
