@@ -118,7 +118,13 @@ fn authorized(parts: &Parts, key: &str) -> bool {
     let Some(token) = v.as_bytes().strip_prefix(b"Bearer ") else {
         return false;
     };
-    token.ct_eq(key.as_bytes()).into()
+    // The time taken depends on the expected key's length only: not on where a guess goes wrong, nor on its length.
+    let key = key.as_bytes();
+    let same_len = (token.len() as u64).ct_eq(&(key.len() as u64));
+    let same_bytes = key.iter().enumerate().fold(subtle::Choice::from(1), |all, (i, k)| {
+        all & token.get(i).copied().unwrap_or(!k).ct_eq(k)
+    });
+    (same_len & same_bytes).into()
 }
 
 async fn handle(state: Arc<State>, router: Router, req: Request<Incoming>) -> Result<Response<Body>, Dropped> {
@@ -458,4 +464,34 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, router: Router, mut
 
 pub fn local_addr(listener: &TcpListener) -> SocketAddr {
     listener.local_addr().expect("a bound listener has an address")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> Parts {
+        hyper::Request::builder()
+            .header(header::AUTHORIZATION, value)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    }
+
+    #[test]
+    fn only_the_exact_key_is_authorized() {
+        let key = "amp_sandbox_key_1234";
+        assert!(authorized(&with(&format!("Bearer {key}")), key));
+        for wrong in [
+            "amp_sandbox_key_1235",
+            "amp_sandbox_key_123",
+            "amp_sandbox_key_12345",
+            "",
+            "x",
+        ] {
+            assert!(!authorized(&with(&format!("Bearer {wrong}")), key), "{wrong:?}");
+        }
+        assert!(!authorized(&with(key), key), "the Bearer scheme is required");
+    }
 }
