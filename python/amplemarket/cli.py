@@ -50,13 +50,15 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
     """The client for a command: an in-process sandbox's with ``--sandbox``, else from options and environment."""
     import amplemarket
 
+    options: dict[str, Any] = {}
+    if getattr(args, "trust_idempotency_key", False):
+        options["trust_idempotency_key"] = True
     if args.sandbox:
         from amplemarket.testing import Sandbox
 
-        with Sandbox(seed=0, job_progression="polls:2", poll_retry_after=1) as sb, sb.client() as client:
+        with Sandbox(seed=0, job_progression="polls:2", poll_retry_after=1) as sb, sb.client(**options) as client:
             yield client
         return
-    options: dict[str, Any] = {}
     if args.base_url:
         options["base_url"] = args.base_url
     with amplemarket.Client(args.api_key, **options) as client:
@@ -322,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     enrich.add_argument("--resume", action="store_true", help="pick up the jobs of an interrupted run")
     enrich.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
     enrich.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    enrich.add_argument(
+        "--trust-idempotency-key",
+        action="store_true",
+        help="send an enrichment request cut short (5xx, dropped, cut answer) again with its Idempotency-Key, "
+        "trusting the server to answer with the job it started (the sandbox does; the public API does not "
+        "document it). Without it, such a run stops and --resume sends the request again with the same key",
+    )
     _reveal_options(enrich)
     _connection_options(enrich)
     enrich.set_defaults(run=_enrich)

@@ -258,3 +258,24 @@ def test_resume_without_a_state_file_starts_a_new_run(
     assert proc.returncode == 0, proc.stderr
     assert "no state file" in proc.stderr
     assert len(read_rows(out)) == 5 and len(sent(sb, CREATE)) == 1
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_creation_cut_short_stops_the_run_unless_the_key_is_trusted(
+    sb: Sandbox, tmp_path: Path, people: list[dict[str, Any]], trusted: bool
+) -> None:
+    src, _ = lead_file(tmp_path / "leads.csv", people[:5])
+    out = tmp_path / "enriched.csv"
+    sb.script(CREATE, [502])
+    flags = ["--trust-idempotency-key"] if trusted else []
+    proc = cli("enrich", str(src), "-o", str(out), *flags, *against(sb))
+    keys = [r["headers"]["idempotency-key"] for r in sent(sb, CREATE)]
+    if trusted:
+        assert proc.returncode == 0, proc.stderr
+        assert len(keys) == 2 and len(set(keys)) == 1, "sent again with the same key"
+    else:
+        assert proc.returncode == 1 and "--resume" in proc.stderr and len(keys) == 1
+        again = cli("enrich", str(src), "-o", str(out), "--resume", *against(sb))
+        assert again.returncode == 0, again.stderr
+        assert [r["headers"]["idempotency-key"] for r in sent(sb, CREATE)] == keys * 2, "resumed with the same key"
+    assert len(read_rows(out)) == 5
