@@ -6,6 +6,7 @@ Every test talks real HTTP to a real sandbox; nothing mocks the transport.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,3 +77,14 @@ def api(sb: Sandbox) -> Iterator[httpx.Client]:
     """A plain ``httpx.Client`` for the sandbox (to see exactly what the server sends)."""
     with httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=30.0) as c:
         yield c
+
+
+@pytest.fixture
+def procs() -> Iterator[list[subprocess.Popen[str]]]:
+    """CLI processes a test started; any still running at its end are killed (by their own handle)."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+            p.communicate(timeout=30)

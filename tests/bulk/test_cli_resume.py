@@ -58,17 +58,6 @@ def signature(lead: dict[str, Any]) -> str:
     return json.dumps(lead, sort_keys=True)
 
 
-@pytest.fixture
-def procs() -> Any:
-    """CLI processes a test started; any still running at its end are killed (by their own handle)."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for p in started:
-        if p.poll() is None:
-            p.kill()
-            p.communicate(timeout=30)
-
-
 @pytest.mark.amplemarket_sandbox(job_progression="seconds:3")
 def test_sigkill_after_the_job_id_is_recorded_then_resume_submits_nothing_twice(
     sb: Sandbox, tmp_path: Path, procs: list[subprocess.Popen[str]]

@@ -2,4 +2,4 @@
 ``amplemarket_sandbox`` fixture with fast settings, a client with pacing off, the data set as ground truth, and an
 authorised ``httpx.Client``. Every test talks real HTTP to a real sandbox."""
 
-from bulk.conftest import _clean_environment, api, client, live, mode, people, sb  # noqa: F401
+from bulk.conftest import _clean_environment, api, client, live, mode, people, procs, sb  # noqa: F401

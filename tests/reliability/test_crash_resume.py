@@ -146,17 +146,6 @@ def fresh(world: World) -> World:
     return world
 
 
-@pytest.fixture
-def procs() -> Iterator[list[subprocess.Popen[str]]]:
-    """CLI processes a test started; any still running at its end are killed (by their own handle)."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for p in started:
-        if p.poll() is None:
-            p.kill()
-            p.communicate(timeout=30)
-
-
 # -- watching a run -------------------------------------------------------------------------------------------------
 
 
