@@ -359,11 +359,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_stderr() -> None:
+    """With ``AMPLEMARKET_LOG=info|debug``, the SDK's log lines (requests, retries, waits) go to stderr."""
+    import logging
+    import os
+
+    level = {"info": logging.INFO, "debug": logging.DEBUG}.get(os.environ.get("AMPLEMARKET_LOG", "").strip().lower())
+    if level is not None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("amplemarket")
+        logger.addHandler(handler)
+        logger.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from amplemarket._files import InputError
     from amplemarket.errors import AmplemarketError
 
     args = build_parser().parse_args(argv)
+    _log_to_stderr()
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:
