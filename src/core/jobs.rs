@@ -313,16 +313,18 @@ pub async fn wait(
             }
             return Ok(snap);
         }
-        let pause = snap.retry_after.unwrap_or(DEFAULT_POLL).clamp(MIN_POLL, MAX_POLL);
+        let mut pause = snap.retry_after.unwrap_or(DEFAULT_POLL).clamp(MIN_POLL, MAX_POLL);
         if let Some(limit) = timeout {
             let waited = started.elapsed();
-            if waited + pause > limit {
+            if waited >= limit {
                 return Err(Error::JobTimeout {
                     job_id: id,
                     status: snap.status,
                     waited,
                 });
             }
+            // The last poll comes at the deadline: the whole timeout is given to the job, and no more.
+            pause = pause.min(limit - waited);
         }
         // Between polls too, closing the client ends the wait.
         client
