@@ -165,6 +165,19 @@ def test_never_job_times_out_keeps_running_and_can_be_canceled(
     assert again.status == "canceled"
 
 
+@pytest.mark.amplemarket_sandbox(job_progression="never", poll_retry_after=30)
+def test_a_retry_after_beyond_the_timeout_still_gets_the_whole_timeout(
+    sb: Sandbox, client: amplemarket.Client, mode: str, people: list[dict[str, Any]]
+) -> None:
+    job = call(mode, EnrichmentJob, "create", linkedin_leads(people, 3), client=client)
+    before = len(sent(sb, POLL))
+    with pytest.raises(JobTimeoutError) as caught:
+        call(mode, job, "wait", timeout=0.5)
+    # A poll now and a last one at the deadline, instead of giving up at once because 30 s > 0.5 s.
+    assert len(sent(sb, POLL)) - before == 2
+    assert caught.value.waited >= 0.5 and caught.value.status == "processing"
+
+
 # -- resuming, pages, cancel ----------------------------------------------------------------------------------------
 
 
