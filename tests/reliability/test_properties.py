@@ -14,6 +14,7 @@ Every example talks real HTTP to the sandbox where the server is involved.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 from typing import Any
@@ -31,10 +32,18 @@ from amplemarket.testing import Sandbox
 SEARCH = "POST /people/search"
 LEAD_KEYS = ("email", "linkedin_url", "linkedin_id", "name", "title", "company_name", "company_domain")
 
+# Derandomized unless HYPOTHESIS_EXPLORE is set: CI sees the same examples on every run (a red build always means a
+# change), while `HYPOTHESIS_EXPLORE=1 pytest tests/reliability/test_properties.py` searches new ones.
+EXPLORE = bool(os.environ.get("HYPOTHESIS_EXPLORE"))
 SERVER = settings(
-    deadline=None, max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    deadline=None,
+    max_examples=150,
+    derandomize=not EXPLORE,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-OFFLINE = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+OFFLINE = settings(
+    deadline=None, max_examples=150, derandomize=not EXPLORE, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # -- strategies ----------------------------------------------------------------------------------------------------
 
