@@ -19,8 +19,19 @@ use super::transport::Client;
 pub type Progress = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 
 /// Finds every query, at most `concurrency` at a time; results come back in input order, each its own success
-/// or failure.
+/// or failure. Closing the client ends the whole batch with `Error::Closed`, not each query one by one.
 pub async fn find_many(
+    client: &Client,
+    queries: Vec<FindQuery>,
+    concurrency: usize,
+    progress: Option<Progress>,
+) -> Result<Vec<Result<Option<Person>>>> {
+    client
+        .unless_closed(async { Ok(find_each(client, queries, concurrency, progress).await) })
+        .await
+}
+
+async fn find_each(
     client: &Client,
     queries: Vec<FindQuery>,
     concurrency: usize,

@@ -240,12 +240,10 @@ impl PyPerson {
         let report = super::progress::from_py(py, progress, "find_many")?;
         let client = resolve(py, client)?;
         let qs = prepared.queries.clone();
-        let found = block_on(py, async move {
-            // Closing the client ends the whole batch (ClientClosedError), not each query one by one.
-            client
-                .unless_closed(async { Ok(bulk::find_many(&client, qs, concurrency, report).await) })
-                .await
-        })?;
+        let found = block_on(
+            py,
+            async move { bulk::find_many(&client, qs, concurrency, report).await },
+        )?;
         finish(py, prepared, found)
     }
 
@@ -267,9 +265,7 @@ impl PyPerson {
         let client = resolve(py, client)?;
         let qs = prepared.queries.clone();
         awaitable_py(py, async move {
-            let found = client
-                .unless_closed(async { Ok(bulk::find_many(&client, qs, concurrency, report).await) })
-                .await;
+            let found = bulk::find_many(&client, qs, concurrency, report).await;
             Python::attach(|py| finish(py, prepared, found.map_err(|e| to_pyerr(py, e))?))
         })
     }
