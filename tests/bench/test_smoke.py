@@ -23,6 +23,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert report["machine"]["cores"] >= 1
     fanout = report["workloads"]["fanout"]
     for client in ("amplemarket", "amplemarket-async", "httpx", "httpx-orjson", "requests", "aiohttp"):
+        assert client in fanout, f"{client} skipped: {p.stderr[-3000:]}"  # run.py says why on stderr
         assert fanout[client]["req_per_s"] > 0, client
     assert report["workloads"]["sequential"]["amplemarket"]["median_latency_ms"] > 0
     bulk = report["workloads"]["bulk"]
