@@ -2,7 +2,8 @@
 
 Job ids (and the idempotency key of each job before it is created) go to a state file beside the output as soon as
 they exist, so ``--resume`` after a crash, Ctrl-C or kill picks the same jobs up and submits nothing twice. The
-output is written atomically: it is either the previous file or the complete new one.
+output is written atomically: it is either the previous file or the complete new one. The state file also holds the
+account's balance when the run started, so the credits in the summary of a resumed run are those of the whole run.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from amplemarket._files import (
 
 STATE_VERSION = 1
 CHUNK = 10_000
+# Rows named one by one on stderr (invalid rows, file warnings); the rest are counted in one line.
+SHOWN_ROWS = 20
+CREDIT_POOLS = ("email_credits", "phone_credits")
 
 
 def state_path(output: Path) -> Path:
@@ -73,12 +77,36 @@ def _flatten(result: EnrichmentResult | None) -> dict[str, Any]:
     return out
 
 
+def balance(client: Client) -> dict[str, float] | None:
+    """The account's credit balances (``GET /account-info``), or ``None`` when they cannot be read."""
+    try:
+        info = client.account_info()
+    except Exception:
+        return None
+    return _pools(info)
+
+
+def _pools(value: Any) -> dict[str, float] | None:
+    if isinstance(value, dict) and all(
+        isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool) for k in CREDIT_POOLS
+    ):
+        return {k: float(value[k]) for k in CREDIT_POOLS}
+    return None
+
+
 def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, Any]:
-    """Runs (or resumes) an enrichment; returns the summary."""
+    """Runs (or resumes) an enrichment; returns the summary.
+
+    The summary's ``credits_spent`` is the balance at the start of the run (recorded in the state file, so a resumed
+    run counts what its interrupted processes spent) minus the balance at the end. When no starting balance was
+    recorded (``GET /account-info`` failed then), it is ``credits_spent_this_process`` instead.
+    """
     check_format(opts.output, "output file")  # before anything is sent or paid for
     table = read_table(opts.input)
-    for w in table.warnings:
+    for w in table.warnings[:SHOWN_ROWS]:
         say(f"warning: {w}")
+    if len(table.warnings) > SHOWN_ROWS:
+        say(f"warning: ... and {len(table.warnings) - SHOWN_ROWS} more warnings like these")
     mapping = column_map(table.columns, opts.mapping)
     if not mapping:
         raise InputError(
@@ -93,7 +121,13 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
         leads.append(lead)
         if problem:
             problems[i] = problem
-            say(f"row {i + 1}: {problem} (kept in the output as invalid)")
+            if len(problems) <= SHOWN_ROWS:
+                say(f"row {i + 1}: {problem} (kept in the output as invalid)")
+    if len(problems) > SHOWN_ROWS:
+        say(
+            f"... and {len(problems) - SHOWN_ROWS} more invalid rows, not listed here; each is kept in the output "
+            "as invalid, with its reason in the error column"
+        )
     # Identical leads are submitted once (their first row); every copy gets that row's result.
     first_row: dict[int, int] = {}
     row_of: dict[tuple[tuple[str, str], ...], int] = {}
@@ -104,7 +138,11 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
 
     state_file = state_path(opts.output)
     remove_stale_temporaries(opts.output)
-    state = _load_or_start(opts, state_file, unique)
+    state = _load_or_start(opts, state_file, unique, lambda: balance(client))
+    start = _pools(state.get("credits_at_start"))
+    whole_run = start is not None
+    if start is None:  # not recorded when the run started: count from now, and say so
+        start = balance(client)
     for chunk in state["chunks"]:
         if chunk.get("job_id") is None:
             rows = chunk["rows"]
@@ -159,10 +197,21 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
         out_rows.append(merged)
     write_table(opts.output, columns, out_rows)
     state_file.unlink(missing_ok=True)
-    return {"rows": len(out_rows), "statuses": dict(statuses), "jobs": [c["job_id"] for c in state["chunks"]]}
+    summary: dict[str, Any] = {
+        "rows": len(out_rows),
+        "statuses": dict(statuses),
+        "jobs": [c["job_id"] for c in state["chunks"]],
+    }
+    end = balance(client)
+    if start is not None and end is not None:
+        spent = {k: round(start[k] - end[k], 2) for k in CREDIT_POOLS}
+        summary["credits_spent" if whole_run else "credits_spent_this_process"] = spent
+    return summary
 
 
-def _load_or_start(opts: Options, state_file: Path, valid: Sequence[int]) -> dict[str, Any]:
+def _load_or_start(
+    opts: Options, state_file: Path, valid: Sequence[int], read_balance: Callable[[], dict[str, float] | None]
+) -> dict[str, Any]:
     digest = _digest(opts.input)
     if state_file.exists():
         if not opts.resume:
@@ -197,6 +246,8 @@ def _load_or_start(opts: Options, state_file: Path, valid: Sequence[int]) -> dic
         "input_sha256": digest,
         "reveal_email": opts.reveal_email,
         "reveal_phone_numbers": opts.reveal_phone_numbers,
+        # Before any job exists: what the whole run spends is this minus the balance when it ends.
+        "credits_at_start": read_balance(),
         "chunks": chunks,
     }
     state_file.parent.mkdir(parents=True, exist_ok=True)

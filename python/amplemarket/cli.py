@@ -1,16 +1,23 @@
 """The ``amplemarket`` command line: find, company, search, enrich, and a local sandbox.
 
 Every command but ``sandbox`` takes ``--sandbox`` to run against an in-process sandbox whose data set matches
-``examples/leads.csv`` (seed 0), so it can be tried without a key or credits.
+``examples/leads.csv`` (seed 0), so it can be tried without a key, spending only the sandbox's synthetic credits.
+
+Errors name the command's flags, not the SDK's Python arguments: the SDK's messages are translated at this edge
+(``_for_cli``), and a missing key is caught before a client is built.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +37,35 @@ def _setting(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+def _count(text: str) -> int:
+    """A whole number, 0 or more (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse type), checked before anything is sent or paid for."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _mapping(text: str) -> tuple[str, str]:
     column, sep, target = text.rpartition("=")
     if not sep or not column or not target:
@@ -43,6 +79,88 @@ def _say(args: argparse.Namespace) -> Any:
             print(message, file=sys.stderr, flush=True)
 
     return say
+
+
+class UsageError(Exception):
+    """A command that cannot run as given (exit code 2); the message names the flags to fix it."""
+
+
+# The SDK arguments each command sets, by the flag that sets them: SDK messages name the argument (`company_name`),
+# the CLI's must name the flag (--company).
+_FLAGS: dict[str, dict[str, str]] = {
+    "find": {
+        "email": "--email",
+        "linkedin_url": "--linkedin-url",
+        "name": "--name",
+        "title": "--title",
+        "company_name": "--company",
+        "company_domain": "--domain",
+    },
+    "company": {"domain": "--domain", "linkedin_url": "--linkedin-url"},
+    "search": {
+        "person_name": "--name",
+        "person_titles": "--title",
+        "person_locations": "--location",
+        "person_seniorities": "--seniority",
+        "person_departments": "--department",
+        "company_names": "--company",
+        "company_domains": "--domain",
+        "company_industries": "--industry",
+        "company_sizes": "--size",
+        "max_results": "--max-results",
+    },
+}
+
+# Python in SDK messages, and what a CLI user types instead.
+_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"passed as Client\(api_key=\.\.\.\)", "given with --api-key"),
+    (r"pass the API key as api_key=\.\.\.", "give the key with --api-key"),
+    (r"Client\(api_key=\.\.\.\)|\bapi_key=\.\.\.", "--api-key"),
+    (r"Client\(trust_idempotency_key=True\)", "--trust-idempotency-key"),
+    (r"amplemarket\.testing\.Sandbox", "--sandbox"),
+    (
+        r"resume it later with EnrichmentJob\.get\(\d+\) and wait\(\) again, or cancel\(\) it",
+        "--resume picks it up",
+    ),
+    (
+        r"more than max_retry_wait \(([^)]*)\); try again later or raise max_retry_wait\.",
+        r"more than the \1 this command waits at most; try again later.",
+    ),
+    (r" \(reveal_timeout\)", ""),
+)
+
+
+def _for_cli(args: argparse.Namespace, message: str) -> str:
+    """An SDK error message in the words of the command line: flags instead of Python arguments and calls."""
+    flags = _FLAGS.get(args.command, {})
+
+    def flag(m: re.Match[str]) -> str:
+        name, index = m.group(1), m.group(2)
+        if name not in flags:
+            return m.group(0)
+        return flags[name] if index is None else f"{flags[name]} number {int(index) + 1}"
+
+    message = re.sub(r"`(\w+)`(?:\[(\d+)\])?", flag, message)
+    for pattern, replacement in _PHRASES:
+        message = re.sub(pattern, replacement, message)
+    # A base URL comes from --base-url, else from the environment.
+    where = "--base-url" if getattr(args, "base_url", None) is not None else "AMPLEMARKET_BASE_URL"
+    return re.sub(r"\bbase_url (?=\")", f"{where} ", message)
+
+
+def _check_key(args: argparse.Namespace) -> None:
+    """Refuses a missing or empty key before a client is built, naming the ways to give one."""
+    ways = (
+        "give it with --api-key KEY or set AMPLEMARKET_API_KEY; or add --sandbox to try the command on a local "
+        "sandbox (no key needed, synthetic credits)"
+    )
+    if args.api_key is not None:
+        problem = "--api-key is empty" if not args.api_key.strip() else None
+    else:
+        key = os.environ.get("AMPLEMARKET_API_KEY")
+        problem = "no API key" if key is None else "AMPLEMARKET_API_KEY is set but empty" if not key.strip() else None
+    if problem:
+        raise UsageError(f"{problem}: {ways}")
 
 
 @contextmanager
@@ -59,6 +177,7 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
         with Sandbox(seed=0, job_progression="polls:2", poll_retry_after=1) as sb, sb.client(**options) as client:
             yield client
         return
+    _check_key(args)
     if args.base_url:
         options["base_url"] = args.base_url
     with amplemarket.Client(args.api_key, **options) as client:
@@ -179,7 +298,6 @@ def _enrich(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty() and not args.quiet,
     )
     with _client(args) as client:
-        before = _credits(client)
         try:
             summary = run(opts, client, say)
         except (KeyboardInterrupt, AmplemarketError) as e:
@@ -192,30 +310,20 @@ def _enrich(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             raise
-        after = _credits(client)
-    if before and after:
-        summary["credits_spent"] = {k: round(before[k] - after[k], 2) for k in before if k in after}
     if args.json:
         print(json.dumps(summary))
     else:
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary["statuses"].items()))
-        spent = summary.get("credits_spent")
         credit_text = ""
-        if spent:
+        if spent := summary.get("credits_spent"):
             credit_text = f"; credits spent: {spent['email_credits']} email, {spent['phone_credits']} phone"
+        elif spent := summary.get("credits_spent_this_process"):
+            credit_text = (
+                f"; credits spent by this process only (the balance at the start of the run was not recorded): "
+                f"{spent['email_credits']} email, {spent['phone_credits']} phone"
+            )
         print(f"{summary['rows']} rows -> {args.output}: {statuses}{credit_text}")
     return 0
-
-
-def _credits(client: Any) -> dict[str, float] | None:
-    try:
-        info = client.account_info()
-    except Exception:
-        return None
-    keys = ("email_credits", "phone_credits")
-    if all(isinstance(info.get(k), (int, float)) for k in keys):
-        return {k: float(info[k]) for k in keys}
-    return None
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -234,10 +342,13 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        sb = Sandbox(
-            host=args.host, port=args.port, seed=args.seed, people=args.people, companies=args.companies, **settings
-        )
-    except (ValueError, RuntimeError) as e:
+        with warnings.catch_warnings():
+            # The WARNING line above says it in the command's words; the SDK's Python warning would repeat it.
+            warnings.simplefilter("ignore", UserWarning)
+            sb = Sandbox(
+                host=args.host, port=args.port, seed=args.seed, people=args.people, companies=args.companies, **settings
+            )
+    except (ValueError, RuntimeError, OverflowError) as e:
         print(f"amplemarket sandbox: {e}", file=sys.stderr)
         return 2
     stop = threading.Event()
@@ -262,7 +373,11 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _connection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-key", default=None, help="API key (default: $AMPLEMARKET_API_KEY)")
     p.add_argument("--base-url", default=None, help="API base URL (default: $AMPLEMARKET_BASE_URL or the real API)")
-    p.add_argument("--sandbox", action="store_true", help="run against an in-process sandbox (no key, no credits)")
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against an in-process sandbox (no key needed; it spends synthetic credits only)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -306,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--size", "size"),
     ):
         search.add_argument(flag, dest=dest, action="append", help="repeatable")
-    search.add_argument("--max-results", type=int, default=100, help="stop after this many (default 100)")
+    search.add_argument("--max-results", type=_count, default=100, help="stop after this many (default 100)")
     search.add_argument("-o", "--output", help="write to a .csv, .jsonl or .json file")
     _connection_options(search)
     search.set_defaults(run=_search)
@@ -322,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--map", metavar="COLUMN=FIELD", type=_mapping, action="append", help="map a column to a lead field"
     )
     enrich.add_argument("--resume", action="store_true", help="pick up the jobs of an interrupted run")
-    enrich.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
+    enrich.add_argument("--timeout", type=_seconds, default=None, help="give up waiting after this many seconds")
     enrich.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     enrich.add_argument(
         "--trust-idempotency-key",
@@ -341,10 +456,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a local emulator of the Amplemarket API until interrupted.",
     )
     sb.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    sb.add_argument("--port", type=int, default=8080, help="port to bind, 0 for any (default 8080)")
-    sb.add_argument("--people", type=int, default=10_000, help="synthetic people (default 10000)")
-    sb.add_argument("--companies", type=int, default=None, help="companies (default people/10)")
-    sb.add_argument("--seed", type=int, default=0, help="data and fault seed (default 0)")
+    sb.add_argument("--port", type=_port, default=8080, help="port to bind, 0 for any (default 8080)")
+    sb.add_argument("--people", type=_count, default=10_000, help="synthetic people (default 10000)")
+    sb.add_argument("--companies", type=_count, default=None, help="companies (default people/10)")
+    sb.add_argument("--seed", type=_count, default=0, help="data and fault seed (default 0)")
     sb.add_argument("--api-key", default=None, help="the key to accept (default amp_test_sandbox)")
     sb.add_argument("--no-rate-limits", action="store_true", help="turn both rate limits off")
     sb.add_argument("--job-progression", default=None, help="immediate | polls:N | seconds:S | never")
@@ -383,8 +498,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except KeyboardInterrupt:
         return 130
-    except (AmplemarketError, InputError, OSError) as e:
+    except UsageError as e:
         print(f"amplemarket {args.command}: {e}", file=sys.stderr)
+        return 2
+    except (AmplemarketError, InputError, OSError) as e:
+        message = _for_cli(args, str(e)) if isinstance(e, AmplemarketError) else str(e)
+        print(f"amplemarket {args.command}: {message}", file=sys.stderr)
         return 2 if isinstance(e, (InputError, ValueError)) else 1
     return code
 

@@ -123,10 +123,18 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, every: float =
 # -- the command line ------------------------------------------------------------------------------------------
 
 
-def cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Runs ``amplemarket ARGS`` to completion."""
+def cli(
+    *args: str, cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``amplemarket ARGS`` to completion (``env``: variables set on top of ``ENV``)."""
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, env=ENV, cwd=cwd, timeout=timeout, encoding="utf-8"
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env=ENV | (env or {}),
+        cwd=cwd,
+        timeout=timeout,
+        encoding="utf-8",
     )
 
 

@@ -1,6 +1,6 @@
 """The `amplemarket` command line, run as a subprocess against a sandbox this test started (so the requests it
 sent can be inspected), and once with `--sandbox`: enrich in every file format, header mapping, `--map`, the summary,
-exit codes, odd input files; find, company and search."""
+exit codes, odd input files; find, company and search; errors that name the command's flags, not Python."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ from ._helpers import (
     state_file,
     write_rows,
 )
+
+# What the SDK's messages say in Python, which a CLI error must not: each has a flag the user types instead.
+PYTHONISMS = ("Client(", "api_key=", "Sandbox", "EnrichmentJob", "wait()", "`", "company_name", "company_domain",
+              "linkedin_url", "person_", "max_results", "max_retry_wait", "reveal_timeout", "trust_idempotency_key",
+              "base_url", "Traceback")  # fmt: skip
+
+
+def python_in(text: str) -> list[str]:
+    return [words for words in PYTHONISMS if words in text]
+
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "leads.csv"
 FORMATS = (".csv", ".jsonl", ".json")
@@ -232,6 +242,28 @@ def test_enrich_invalid_json_records_are_kept_with_their_reason(sb: Sandbox, tmp
     assert leads_sent(sb) == [[{"email": "zz.nobody@nowhere.example"}]]
 
 
+def test_enrich_keeps_rows_the_sdk_would_refuse_as_invalid_rows(
+    sb: Sandbox, tmp_path: Path, live: list[dict[str, Any]]
+) -> None:
+    (a,) = pick(live, 1, email=True)
+    rows = [
+        {"Email": "jane@localhost"},  # has an @, but no domain the SDK accepts
+        {"Email": a["email"]},
+        {"LinkedIn URL": "https://example.com/in/jane-doe"},
+        {"Email": "jane@@techco.com"},
+    ]
+    src = write_rows(tmp_path / "in.csv", ["Email", "LinkedIn URL"], rows)
+    out = tmp_path / "out.csv"
+    proc = cli("enrich", str(src), "-o", str(out), *against(sb))
+    assert proc.returncode == 0, proc.stderr  # one bad row never stops the run
+    written = read_rows(out)
+    assert [r["status"] for r in written] == ["invalid", "enriched", "invalid", "invalid"]
+    assert "'jane@localhost' is not an email address" in written[0]["error"]
+    assert "not a LinkedIn profile URL" in written[2]["error"]
+    assert leads_sent(sb) == [[{"email": a["email"]}]]
+    assert "row 1:" in proc.stderr and "row 3:" in proc.stderr and "row 4:" in proc.stderr
+
+
 def test_enrich_with_no_valid_rows_writes_them_all_as_invalid(sb: Sandbox, tmp_path: Path) -> None:
     src = write_rows(tmp_path / "in.csv", ["Email", "Title"], [{"Title": "CEO"}, {"Email": "nope"}])
     out = tmp_path / "out.csv"
@@ -341,7 +373,11 @@ def test_state_file_never_holds_the_api_key(sb: Sandbox, tmp_path: Path, live: l
     assert proc.returncode == 1, proc.stderr
     state = read_state(out)
     assert state is not None and state["chunks"][0]["job_id"] is not None
-    assert f"EnrichmentJob.get({state['chunks'][0]['job_id']})" in proc.stderr
+    job_id = state["chunks"][0]["job_id"]
+    assert f"enrichment job {job_id} was still" in proc.stderr and "--resume" in proc.stderr
+    error = proc.stderr.splitlines()[-1]
+    assert error.startswith(f"amplemarket enrich: enrichment job {job_id} was still") and "--resume" in error
+    assert python_in(error) == [], error  # the CLI's words: --resume, not EnrichmentJob.get(...).wait()
     text = state_file(out).read_text(encoding="utf-8")
     assert sb.api_key not in text and "Secret_7f3a9c21d4" not in text and "7f3a9c21d4" not in text
     assert "Secret" not in proc.stdout + proc.stderr
@@ -364,6 +400,144 @@ def test_enrich_with_sandbox_on_the_example_file(tmp_path: Path) -> None:
     assert all(r["error"] for r in rows if r["status"] == "invalid")
     expected = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     assert summary_line(proc.stdout).startswith(f"{len(rows)} rows -> {out}: {expected}; credits spent:")
+
+
+def test_enrich_lists_the_first_20_row_problems_and_counts_the_rest(
+    sb: Sandbox, tmp_path: Path, live: list[dict[str, Any]]
+) -> None:
+    good = pick(live, 5, email=True)
+    lines = ["Email,Notes"]
+    for i in range(100):  # even rows: a person, with a cell too many; odd rows: not an email
+        lines.append(f"{good[i // 2 % 5]['email']},note {i},extra" if i % 2 == 0 else f"nobody-{i},note {i}")
+    src = tmp_path / "many.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+
+    proc = cli("enrich", str(src), "-o", str(out), *against(sb))
+
+    assert proc.returncode == 0, proc.stderr
+    err = proc.stderr.splitlines()
+    named = [line for line in err if line.startswith("row ")]
+    assert [line.split(":")[0] for line in named] == [f"row {n}" for n in range(2, 41, 2)]  # the first 20
+    assert all("not an email address" in line and "kept in the output as invalid" in line for line in named)
+    (rest,) = [line for line in err if "more invalid rows" in line]
+    assert rest.startswith("... and 30 more invalid rows") and "error column" in rest
+    warnings = [line for line in err if line.startswith("warning:")]
+    assert len(warnings) == 21 and "more cells than columns" in warnings[0]  # the first 20, then a count
+    assert warnings[-1] == "warning: ... and 30 more warnings like these"
+    assert len(err) < 50
+
+    rows = read_rows(out)
+    assert len(rows) == 100
+    for i, row in enumerate(rows):  # every reason stays in the output
+        if i % 2:
+            assert row["status"] == "invalid" and f"'nobody-{i}' is not an email address" in row["error"], i
+        else:
+            assert row["status"] == "enriched" and row["error"] == "", i
+    assert summary_line(proc.stdout).startswith("100 rows") and "50 invalid" in proc.stdout
+    assert leads_sent(sb) == [[{"email": p["email"]} for p in good]]  # identical rows sent once
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf", "soon"])
+def test_enrich_bad_timeout_is_refused_before_anything_is_sent(sb: Sandbox, tmp_path: Path, timeout: str) -> None:
+    src = write_rows(tmp_path / "in.csv", ["Email"], [{"Email": "zz.nobody@nowhere.example"}])
+    out = tmp_path / "out.csv"
+    proc = cli("enrich", str(src), "-o", str(out), f"--timeout={timeout}", *against(sb))
+    assert proc.returncode == 2
+    assert "argument --timeout" in proc.stderr and "seconds" in proc.stderr
+    assert sent(sb) == [], "nothing sent, nothing paid for"
+    assert not out.exists() and not state_file(out).exists()
+
+
+# -- errors name the command's flags ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", ["no key", "empty --api-key", "empty variable"])
+@pytest.mark.parametrize("command", ["find", "company", "search", "enrich"])
+def test_a_missing_key_names_the_flags_and_sends_nothing(sb: Sandbox, tmp_path: Path, command: str, given: str) -> None:
+    src = write_rows(tmp_path / "in.csv", ["Email"], [{"Email": "zz.nobody@nowhere.example"}])
+    out = tmp_path / "out.csv"
+    args = {
+        "find": ["find", "--email", "zz.nobody@nowhere.example"],
+        "company": ["company", "--domain", "example.com"],
+        "search": ["search", "--title", "CEO"],
+        "enrich": ["enrich", str(src), "-o", str(out)],
+    }[command]
+    key = ["--api-key", " "] if given == "empty --api-key" else []
+    env = {"AMPLEMARKET_API_KEY": ""} if given == "empty variable" else {}
+
+    proc = cli(*args, "--base-url", sb.url, *key, env=env)
+
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"amplemarket {command}: ") and proc.stdout == ""
+    for words in ("--api-key", "AMPLEMARKET_API_KEY", "--sandbox"):
+        assert words in proc.stderr
+    assert {"no key": "no API key", "empty --api-key": "--api-key is empty",
+            "empty variable": "AMPLEMARKET_API_KEY is set but empty"}[given] in proc.stderr  # fmt: skip
+    assert python_in(proc.stderr) == [], proc.stderr
+    assert sent(sb) == []
+    assert not out.exists() and not state_file(out).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "flags"),
+    [
+        (["find", "--name", "Linda Lee"], ["--name alone", "add --company or --domain"]),
+        (["find"], ["--linkedin-url", "--email", "--name with --company or --domain"]),
+        (["find", "--title", "CEO", "--company", "TechCo"], ["add --name"]),
+        (["find", "--name", " ", "--domain", "techco.com"], ["--name is empty"]),
+        (["find", "--email", "jane-at-techco.com"], ['--email "jane-at-techco.com"']),
+        (["find", "--linkedin-url", "jane-doe"], ['--linkedin-url "jane-doe"']),
+        (["company"], ["--domain", "--linkedin-url"]),
+        (["company", "--linkedin-url", " "], ["--linkedin-url"]),
+        (["search", "--title", "CEO", "--title", " "], ["--title number 2 is empty"]),
+        (["search", "--company", ""], ["--company number 1 is empty"]),
+        (["search", "--max-results", "-1"], ["--max-results"]),
+    ],
+)
+def test_bad_arguments_are_named_by_their_flags(sb: Sandbox, args: list[str], flags: list[str]) -> None:
+    proc = cli(*args, *against(sb))
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert f"amplemarket {args[0]}" in proc.stderr
+    for words in flags:
+        assert words in proc.stderr, proc.stderr
+    assert python_in(proc.stderr) == [], proc.stderr
+    assert sent(sb) == [], "refused before anything is sent"
+
+
+@pytest.mark.amplemarket_sandbox(reveal_timeout_rate=1.0, reveal_retry_after=1000)
+def test_server_answers_and_settings_are_told_in_cli_words(sb: Sandbox, live: list[dict[str, Any]]) -> None:
+    (a,) = pick(live, 1, email=True)
+    sb.script(FIND, [{"status": 429, "retry_after": 1000}])
+    proc = cli("find", "--email", a["email"], *against(sb))
+    assert proc.returncode == 1
+    assert "1000 s" in proc.stderr and "try again later" in proc.stderr
+    assert python_in(proc.stderr) == [], proc.stderr  # not "raise max_retry_wait"
+
+    proc = cli("find", "--email", a["email"], "--reveal-email", *against(sb))  # the reveal stays "processing"
+    assert proc.returncode == 1
+    assert "still processing" in proc.stderr and "call again later" in proc.stderr
+    assert python_in(proc.stderr) == [], proc.stderr  # not "(reveal_timeout)"
+
+    proc = cli("company", "--domain", "techco.com", "--base-url", "http://example.com", "--api-key", "amp_x")
+    assert proc.returncode == 1
+    assert '--base-url "http://example.com" uses plain http://' in proc.stderr
+    assert python_in(proc.stderr) == [], proc.stderr
+
+    env = {"AMPLEMARKET_BASE_URL": "https://user:pw@example.com", "AMPLEMARKET_API_KEY": "amp_x"}
+    proc = cli("search", "--title", "CEO", env=env)
+    assert proc.returncode == 1
+    assert 'AMPLEMARKET_BASE_URL "https://user:pw@example.com" carries credentials' in proc.stderr
+    assert "--api-key" in proc.stderr and python_in(proc.stderr) == [], proc.stderr
+
+
+@pytest.mark.parametrize("command", ["find", "company", "search", "enrich"])
+def test_sandbox_flag_help_says_synthetic_credits(command: str) -> None:
+    proc = cli(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())  # argparse wraps help lines
+    assert "--sandbox run against an in-process sandbox (no key needed; it spends synthetic credits only)" in text
+    assert "no key, no credits" not in text
 
 
 # -- find, company, search ---------------------------------------------------------------------------------------------

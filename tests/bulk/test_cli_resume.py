@@ -1,5 +1,6 @@
 """`amplemarket enrich` is crash-safe: job ids reach the state file as soon as they exist, a killed run resumes
-with `--resume` without submitting (and paying for) any lead twice, and the output file is never half written."""
+with `--resume` without submitting (and paying for) any lead twice, the output file is never half written, and the
+summary of a resumed run counts the credits of the whole run."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from amplemarket.testing import Sandbox
 
 from ._helpers import (
     CREATE,
+    POLL,
     against,
     cli,
     leads_sent,
@@ -56,6 +58,24 @@ def kill(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> tuple[int, s
 
 def signature(lead: dict[str, Any]) -> str:
     return json.dumps(lead, sort_keys=True)
+
+
+def ledger(sb: Sandbox) -> dict[str, float]:
+    """What the sandbox charged so far, per pool, from its ledger."""
+    charges = sb.credits["charges"]
+    return {f"{pool}_credits": sum(c["amount"] for c in charges if c["pool"] == pool) for pool in ("email", "phone")}
+
+
+def killed_after_being_charged(sb: Sandbox, src: Path, out: Path, procs: list[subprocess.Popen[str]]) -> None:
+    """Runs enrich until its job is complete and charged, then SIGKILLs it before it could read all the results
+    (the second read of the job is held back 20 s), so the charges belong to a process that never reports them."""
+    sb.script(POLL, [200, {"status": 200, "delay": 20}])
+    proc = start_cli("enrich", str(src), "-o", str(out), "--reveal-email", "--reveal-phone-numbers", *against(sb))
+    procs.append(proc)
+    assert wait_for(lambda: [r for r in sent(sb, POLL) if r["status"] == 200], timeout=30), "the job was read"
+    code, _, err = kill(proc)
+    assert code == -signal.SIGKILL, err
+    assert not out.exists() and recorded_jobs(out)
 
 
 @pytest.mark.amplemarket_sandbox(job_progression="seconds:3")
@@ -268,3 +288,48 @@ def test_a_creation_cut_short_stops_the_run_unless_the_key_is_trusted(
         assert again.returncode == 0, again.stderr
         assert [r["headers"]["idempotency-key"] for r in sent(sb, CREATE)] == keys * 2, "resumed with the same key"
     assert len(read_rows(out)) == 5
+
+
+@pytest.mark.amplemarket_sandbox(job_progression="immediate")
+def test_the_summary_after_resume_reports_the_credits_of_the_whole_run(
+    sb: Sandbox, tmp_path: Path, people: list[dict[str, Any]], procs: list[subprocess.Popen[str]]
+) -> None:
+    src, _ = lead_file(tmp_path / "leads.csv", people[:250])  # more than one page of results
+    out = tmp_path / "enriched.csv"
+    killed_after_being_charged(sb, src, out, procs)
+    charged = ledger(sb)
+    assert charged["email_credits"] > 250 * 0.5 and charged["phone_credits"] > 0
+
+    resumed = cli("enrich", str(src), "-o", str(out), "--resume", "--reveal-email", "--reveal-phone-numbers",
+                  "--json", *against(sb))  # fmt: skip
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert ledger(sb) == charged, "the resumed run itself was charged nothing: every charge was the killed run's"
+    summary = json.loads(resumed.stdout)
+    assert summary["credits_spent"] == charged
+    assert "credits_spent_this_process" not in summary
+    balances = sb.credits
+    assert summary["credits_spent"] == {"email_credits": 100_000 - balances["email_credits"],
+                                        "phone_credits": 10_000 - balances["phone_credits"]}  # fmt: skip
+    assert len(read_rows(out)) == 250
+
+
+@pytest.mark.amplemarket_sandbox(job_progression="immediate")
+def test_a_state_file_without_the_starting_balance_says_the_credits_are_this_process_only(
+    sb: Sandbox, tmp_path: Path, people: list[dict[str, Any]], procs: list[subprocess.Popen[str]]
+) -> None:
+    src, _ = lead_file(tmp_path / "leads.csv", people[:250])
+    out = tmp_path / "enriched.csv"
+    killed_after_being_charged(sb, src, out, procs)
+    state = read_state(out)
+    assert state is not None and state["credits_at_start"] == {"email_credits": 100_000.0, "phone_credits": 10_000.0}
+    del state["credits_at_start"]  # as written by an earlier version, or when /account-info failed at the start
+    state_file(out).write_text(json.dumps(state), encoding="utf-8")
+
+    resumed = cli("enrich", str(src), "-o", str(out), "--resume", "--reveal-email", "--reveal-phone-numbers",
+                  *against(sb))  # fmt: skip
+
+    assert resumed.returncode == 0, resumed.stderr
+    line = resumed.stdout.strip().splitlines()[-1]
+    assert "credits spent by this process only" in line and "was not recorded" in line
+    assert line.endswith("0.0 email, 0.0 phone"), line  # the killed process paid for everything

@@ -1,5 +1,6 @@
 """pandas: `job.to_pandas()` and `amplemarket.to_pandas(...)` give one row per item, company fields prefixed
-`company_`, list fields kept as lists; a clear ImportError when pandas is missing."""
+`company_`, list fields kept as lists, in nullable dtypes (missing is always pd.NA, integers stay integers); a clear
+ImportError when pandas is missing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 import amplemarket
-from amplemarket import EnrichmentJob, Person
+from amplemarket import EnrichmentJob, EnrichmentResult, Person
 from amplemarket.testing import Sandbox
 
 pd = pytest.importorskip("pandas")
@@ -118,4 +119,96 @@ def test_missing_pandas_gives_a_clear_import_error(
     for make in (job.to_pandas, lambda: amplemarket.to_pandas(results)):
         with pytest.raises(ImportError) as caught:
             make()
-        assert "amplemarket[pandas]" in str(caught.value)
+        assert "pip install pandas" in str(caught.value) and "pip install '.[pandas]'" in str(caught.value)
+
+
+def expected_dtype(value: Any) -> str:
+    """The dtype a column holding ``value`` (and missing values) should have."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "Int64"
+    if isinstance(value, float):
+        return "Float64"
+    if isinstance(value, str):
+        return "string"
+    return "object"  # lists and objects
+
+
+def missing_values_are_na(df: Any) -> None:
+    """Every missing cell of every column is pd.NA: never None, never NaN."""
+    for column in df.columns:
+        for value in df[column]:
+            if value is None or (isinstance(value, float) and value != value):
+                raise AssertionError(f"{column} holds {value!r} for a missing value")
+
+
+def test_to_pandas_uses_nullable_dtypes_column_by_column(
+    sb: Sandbox, client: amplemarket.Client, live: list[dict[str, Any]]
+) -> None:
+    person = next(p for p in live if p.get("email") and p.get("company"))
+    leads: list[Any] = [
+        {"email": person["email"]},
+        {"email": "zz.nobody@nowhere.example"},
+        {"name": "Nobody"},  # invalid: no result id, no person
+    ]
+    results = Person.enrich(leads, reveal_email=True, client=client)
+    df = amplemarket.to_pandas(results)
+
+    assert list(df["status"]) == ["enriched", "not_found", "invalid"]
+    assert str(df["result_id"].dtype) == "Int64"
+    assert df["result_id"].iloc[0] == results[0].id and df["result_id"].iloc[1] == results[1].id
+    assert df["result_id"].iloc[2] is pd.NA
+    for column in ("status", "error", *(c for c in df.columns if c.startswith("lead_"))):
+        assert str(df[column].dtype) == "string", column
+    assert df["error"].iloc[0] is pd.NA and "lead 2" in df["error"].iloc[2]
+    assert list(df["lead_name"].isna()) == [True, True, False]
+
+    # Each person or company column has the dtype of its JSON values, with pd.NA for the rows without a person.
+    enriched = results[0]
+    assert isinstance(enriched, EnrichmentResult) and enriched.person is not None
+    fields = enriched.person.to_dict()
+    company = fields.pop("company")
+    truth = fields | {f"company_{k}": v for k, v in company.items()}
+    typed = {expected_dtype(v) for v in truth.values() if v is not None}
+    assert {"Int64", "boolean", "string", "object"} <= typed, "the data set exercises every kind of column"
+    for column, value in truth.items():
+        if value is None:
+            continue
+        assert str(df[column].dtype) == expected_dtype(value), (column, df[column].dtype, value)
+        assert list(df[column].isna()) == [False, True, True], column
+        assert df[column].iloc[1] is pd.NA and df[column].iloc[2] is pd.NA, column
+        cell = df[column].iloc[0]
+        assert cell == value and type(cell.item() if hasattr(cell, "item") else cell) is type(value), column
+    assert df["company_founded_year"].iloc[0] == company["founded_year"]  # an integer, not 2022.0
+    missing_values_are_na(df)
+
+
+def test_to_pandas_dtypes_when_every_lead_is_invalid_and_of_plain_dicts(
+    sb: Sandbox, client: amplemarket.Client
+) -> None:
+    results = Person.enrich([{"name": "Nobody"}, {"company_name": "TechCo"}], client=client)
+    df = amplemarket.to_pandas(results)
+    assert list(df["status"]) == ["invalid", "invalid"]
+    assert str(df["result_id"].dtype) == "Int64" and df["result_id"].isna().all()  # known, though all missing
+    assert str(df["lead_email"].dtype) == "string" and str(df["error"].dtype) == "string"
+    missing_values_are_na(df)
+
+    df = amplemarket.to_pandas(
+        [
+            {"score": 1.5, "count": 2, "ok": True, "tags": ["a"], "name": "x"},
+            {"score": None, "count": None, "ok": None, "tags": None, "name": None},
+            {"score": 2, "count": 3, "ok": False, "tags": [], "name": "y", "extra": float("nan")},
+        ]
+    )
+    assert {c: str(t) for c, t in df.dtypes.items()} == {
+        "score": "Float64",
+        "count": "Int64",
+        "ok": "boolean",
+        "tags": "object",
+        "name": "string",
+        "extra": "object",
+    }
+    assert list(df["count"]) == [2, pd.NA, 3] and list(df["score"])[2] == 2.0
+    assert df["tags"].iloc[0] == ["a"] and df["tags"].iloc[1] is pd.NA
+    missing_values_are_na(df)

@@ -129,6 +129,10 @@ def test_port_zero_and_settings_flags(served: list[Served]) -> None:
         (["--set", "fault_rate=2"], "fault_rate"),
         (["--set", "no_such_setting=1"], "no_such_setting"),
         (["--job-progression", "sometimes"], "job_progression"),
+        (["--port", "70000"], "argument --port: a port is from 0 to 65535"),
+        (["--people", "-1"], "argument --people: expected 0 or more"),
+        (["--companies", "many"], "argument --companies: expected a whole number"),
+        (["--seed", "-1"], "argument --seed: expected 0 or more"),
     ],
 )
 def test_bad_settings_exit_2_with_a_message(args: list[str], words: str) -> None:
@@ -138,6 +142,7 @@ def test_bad_settings_exit_2_with_a_message(args: list[str], words: str) -> None
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert words in proc.stderr
     assert "amplemarket sandbox:" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr  # no Python exception, a message
     assert "serving" not in proc.stdout
 
 
@@ -181,6 +186,8 @@ def test_non_loopback_host_warns_on_stderr(served: list[Served]) -> None:
     code, _, err = s.stop()
     assert code == 0
     assert "WARNING" in err and "0.0.0.0" in err
+    assert err.count("reachable from other machines") == 1, err  # once, in the command's words
+    assert "UserWarning" not in err and ".py:" not in err, err
 
 
 def test_sigint_right_after_the_banner_still_stops_cleanly(served: list[Served]) -> None:
