@@ -99,7 +99,9 @@ __all__ = [
 
 def to_pandas(items: Iterable[Any]) -> Any:
     """A pandas DataFrame with one row per result, find result or person (company fields prefixed
-    ``company_``, list fields kept as lists). Needs ``pip install amplemarket[pandas]``."""
+    ``company_``, list fields kept as lists), in nullable dtypes: ``Int64``, ``Float64``, ``boolean`` and
+    ``string`` columns, ``pd.NA`` for every missing value. Needs pandas: ``pip install pandas`` (or
+    ``pip install '.[pandas]'`` from a checkout of amplemarket)."""
     from amplemarket._pandas import to_dataframe
 
     return to_dataframe(items)
