@@ -32,6 +32,7 @@ from amplemarket._core import (
     SearchIterator,
     SearchPage,
     __version__,
+    check_lead,
     get_default_client,
     set_default_client,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "SearchPage",
     "UnavailableForLegalReasonsError",
     "__version__",
+    "check_lead",
     "get_default_client",
     "set_default_client",
     "to_pandas",

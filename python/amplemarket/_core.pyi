@@ -23,6 +23,7 @@ __all__ = [
     "SearchIterator",
     "SearchPage",
     "__version__",
+    "check_lead",
     "get_default_client",
     "sandbox_default_settings",
     "sandbox_openapi",
@@ -108,6 +109,13 @@ def get_default_client() -> Client:
 
 def set_default_client(client: Client | None) -> None:
     """Makes ``client`` the default for calls given ``client=None``."""
+
+def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
+    """Checks one lead as every call that sends leads does (``Person.enrich``, ``EnrichmentJob.create``, the CLI):
+    known fields, text values, an email that looks like one, a LinkedIn URL that points at LinkedIn, and an
+    identifier the API can use. Returns the lead as it would be sent (values trimmed, blank ones dropped), or
+    raises ``InvalidInputError`` saying what is wrong (``TypeError`` for something that is not a mapping).
+    """
 
 @final
 class PhoneNumber:
@@ -384,7 +392,11 @@ class Person:
         progress: _Progress = None,
         client: Client | None = None,
     ) -> list[FindResult]:
-        """Finds many people at once; one ``FindResult`` per query, in input order."""
+        """Finds many people at once; one ``FindResult`` per query, in input order.
+
+        Each query is a dict of ``find`` arguments; one that is not a dict raises ``TypeError`` before anything is
+        sent. ``progress=True`` shows one bar counting queries; a callable gets ``(phase, done, total)``.
+        """
     @staticmethod
     def find_many_async(
         queries: Iterable[Mapping[str, Any]],
@@ -406,7 +418,13 @@ class Person:
         progress: _Progress = None,
         client: Client | None = None,
     ) -> list[EnrichmentResult]:
-        """Enriches any number of leads; one ``EnrichmentResult`` per input lead, in input order."""
+        """Enriches any number of leads; one ``EnrichmentResult`` per input lead, in input order.
+
+        Each lead is a dict of lead fields (see ``check_lead``); one that is not a dict raises ``TypeError`` before
+        anything is sent, a dict that cannot be sent comes back ``invalid`` with its reason. ``progress=True`` shows
+        one bar counting leads whose description follows the phase (``submitting``, ``waiting: processing``,
+        ``retrying after 429 for 3 s``, ``reading results``, ``done``); a callable gets ``(phase, done, total)``.
+        """
     @staticmethod
     def enrich_async(
         leads: Iterable[Mapping[str, Any]],
@@ -512,7 +530,11 @@ class EnrichmentJob:
         """Fetches the current status."""
     def refresh_async(self) -> Awaitable[Self]: ...
     def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
-        """Polls until the job is done, honouring ``Retry-After``."""
+        """Polls until the job is done, honouring ``Retry-After``.
+
+        ``progress=True`` shows a bar in leads with the job's status; a callable gets ``(phase, results produced,
+        leads)`` at each poll (``leads`` is 0 for a job this process did not create).
+        """
     def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]: ...
     def cancel(self) -> Self:
         """Stops the job, keeping the results produced so far."""

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amplemarket._core import check_lead
+from amplemarket.errors import InvalidInputError
+
 FORMATS = (".csv", ".jsonl", ".json")
 LEAD_FIELDS = ("email", "linkedin_url", "linkedin_id", "name", "title", "company_name", "company_domain")
 
@@ -169,25 +172,11 @@ def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[st
         lead["name"] = f"{first} {last}".strip()
     if not any(str(v).strip() for v in row.values()):
         return {}, "empty row"
-    has = lead.__contains__
-    direct = has("email") or has("linkedin_url") or has("linkedin_id")
-    by_name = (has("name") or has("title")) and (has("company_name") or has("company_domain"))
-    if not (direct or by_name):
-        return lead, "no identifier: needs an email, a LinkedIn URL, or a name with a company or domain"
-    # The SDK's own checks of these values, so a row it would refuse is kept as invalid instead of stopping the run.
-    email = lead.get("email")
-    if email is not None and not _looks_like_email(email):
-        return lead, f"email {email!r} is not an email address (like jane@example.com)"
-    url = lead.get("linkedin_url")
-    if url is not None and "linkedin.com/" not in url.lower():
-        return lead, f"LinkedIn URL {url!r} is not a LinkedIn profile URL (like https://www.linkedin.com/in/jane-doe)"
-    return lead, None
-
-
-def _looks_like_email(value: str) -> bool:
-    local, at, domain = value.partition("@")
-    host_ok = "." in domain and not domain.startswith(".") and not domain.endswith(".") and "@" not in domain
-    return bool(local and at and host_ok) and not any(c.isspace() for c in value)
+    # The SDK's own check, the one every call that sends leads makes: a row it refuses is kept as invalid.
+    try:
+        return check_lead(lead), None
+    except InvalidInputError as e:
+        return lead, str(e)
 
 
 def _cell(value: Any) -> Any:

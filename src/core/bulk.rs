@@ -10,12 +10,13 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
-use super::jobs::{self, lead_signature, EnrichmentResult, Snapshot, MAX_LEADS};
+use super::jobs::{self, EnrichmentResult, Snapshot, MAX_LEADS};
+use super::lead::lead_signature;
 use super::models::Person;
 use super::people::{self, FindQuery};
-use super::transport::Client;
+use super::transport::{Client, RetryWatch, RETRY_WATCH};
 
-/// Reports progress as (stage, done, total).
+/// Reports progress as (phase, done, total), counted in leads or queries; the last phase is `done`.
 pub type Progress = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 
 /// Finds every query, at most `concurrency` at a time; results come back in input order, each its own success
@@ -37,27 +38,27 @@ async fn find_each(
     concurrency: usize,
     progress: Option<Progress>,
 ) -> Vec<Result<Option<Person>>> {
-    let total = queries.len();
-    let done = AtomicUsize::new(0);
-    let report = |n: usize| {
-        if let Some(p) = &progress {
-            p("finding", n, total);
-        }
-    };
-    report(0);
+    let tracker = Arc::new(Tracker {
+        progress,
+        total: queries.len(),
+        done: AtomicUsize::new(0),
+    });
+    let finished = AtomicUsize::new(0);
+    tracker.report("finding", 0);
     // Unordered, so one query backing off before a retry does not hold the others up; put back in order after.
-    let mut found: Vec<(usize, Result<Option<Person>>)> = stream::iter(queries.into_iter().enumerate())
+    let work = stream::iter(queries.into_iter().enumerate())
         .map(|(i, q)| {
-            let (done, report) = (&done, &report);
+            let (finished, tracker) = (&finished, &tracker);
             async move {
                 let r = people::find(client, &q).await;
-                report(done.fetch_add(1, Ordering::Relaxed) + 1);
+                tracker.report("finding", finished.fetch_add(1, Ordering::Relaxed) + 1);
                 (i, r)
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+        .collect::<Vec<_>>();
+    let mut found = RETRY_WATCH.scope(retry_watch(&tracker), work).await;
+    tracker.phase("done");
     found.sort_unstable_by_key(|(i, _)| *i);
     found.into_iter().map(|(_, r)| r).collect()
 }
@@ -143,8 +144,38 @@ pub fn match_results(
     out
 }
 
+/// One progress display for a whole call, counted in leads: the phase changes (submitting, waiting, retrying,
+/// reading results), the display stays.
+struct Tracker {
+    progress: Option<Progress>,
+    total: usize,
+    done: AtomicUsize,
+}
+
+impl Tracker {
+    fn report(&self, stage: &str, done: usize) {
+        self.done.store(done, Ordering::Relaxed);
+        if let Some(p) = &self.progress {
+            p(stage, done, self.total);
+        }
+    }
+
+    /// A new phase at the current count.
+    fn phase(&self, stage: &str) {
+        self.report(stage, self.done.load(Ordering::Relaxed));
+    }
+}
+
+/// Shows each pause before a retry as a phase of the display.
+fn retry_watch(tracker: &Arc<Tracker>) -> RetryWatch {
+    let tracker = tracker.clone();
+    Arc::new(move |why: &str, wait: Duration| {
+        tracker.phase(&format!("retrying after {why} for {:.0} s", wait.as_secs_f64().ceil()));
+    })
+}
+
 /// Enriches any number of leads (each already validated, or the reason it is not valid) and returns one outcome
-/// per lead, in input order.
+/// per lead, in input order. `progress` sees `(phase, leads done, leads to send)`, ending with `done`.
 pub async fn enrich(
     client: &Client,
     leads: &[std::result::Result<Map<String, Value>, String>],
@@ -153,11 +184,6 @@ pub async fn enrich(
     timeout: Option<Duration>,
     progress: Option<Progress>,
 ) -> Result<Vec<LeadOutcome>> {
-    let report = |stage: &str, done: usize, total: usize| {
-        if let Some(p) = &progress {
-            p(stage, done, total);
-        }
-    };
     // Identical leads are sent once: fewer requests, and the same answer for each copy.
     let mut unique: Vec<Map<String, Value>> = Vec::new();
     let mut index_of: HashMap<String, usize> = HashMap::new();
@@ -172,24 +198,71 @@ pub async fn enrich(
             })
         })
         .collect();
-    let chunks: Vec<&[Map<String, Value>]> = unique.chunks(MAX_LEADS).collect();
-    let submitted = submit(client, &chunks, reveal_email, reveal_phone_numbers, &report).await?;
-    let ids: Vec<u64> = submitted.iter().filter_map(|s| s.as_ref().ok().copied()).collect();
-    let finished = AtomicUsize::new(0);
-    let job_count = ids.len();
-    let waits = ids.iter().map(|&id| {
-        let (finished, report) = (&finished, &report);
-        async move {
-            let r = jobs::wait(client, id, timeout, |_s: &Snapshot| {}).await;
-            report("waiting", finished.fetch_add(1, Ordering::Relaxed) + 1, job_count);
-            r
-        }
+    let tracker = Arc::new(Tracker {
+        progress,
+        total: unique.len(),
+        done: AtomicUsize::new(0),
     });
-    report("waiting", 0, ids.len());
+    let per_unique = RETRY_WATCH
+        .scope(
+            retry_watch(&tracker),
+            enrich_unique(client, &unique, reveal_email, reveal_phone_numbers, timeout, &tracker),
+        )
+        .await?;
+    tracker.report("done", unique.len());
+    Ok(leads
+        .iter()
+        .zip(slot)
+        .map(|(lead, slot)| match (lead, slot) {
+            (Err(reason), _) => LeadOutcome::Invalid(reason.clone()),
+            (Ok(_), Some(i)) => per_unique[i].clone(),
+            (Ok(_), None) => unreachable!("valid leads always have a slot"),
+        })
+        .collect())
+}
+
+/// Submits distinct leads in chunks, waits for every job and reads the results: one outcome per lead.
+async fn enrich_unique(
+    client: &Client,
+    unique: &[Map<String, Value>],
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+    timeout: Option<Duration>,
+    tracker: &Tracker,
+) -> Result<Vec<LeadOutcome>> {
+    let chunks: Vec<&[Map<String, Value>]> = unique.chunks(MAX_LEADS).collect();
+    let submitted = submit(client, &chunks, reveal_email, reveal_phone_numbers, tracker).await?;
+    // Per job: results produced so far (a lower bound while it runs: the first page) and its status.
+    let jobs: Vec<(u64, usize)> = chunks
+        .iter()
+        .zip(&submitted)
+        .filter_map(|(chunk, s)| s.as_ref().ok().map(|id| (*id, chunk.len())))
+        .collect();
+    let seen = parking_lot::Mutex::new(vec![(0usize, String::from("queued")); jobs.len()]);
+    tracker.report("waiting: queued", 0);
+    let waits = jobs.iter().enumerate().map(|(k, &(id, size))| {
+        let seen = &seen;
+        jobs::wait(client, id, timeout, move |s: &Snapshot| {
+            let (produced, phase) = {
+                let mut seen = seen.lock();
+                let produced = if s.done() { size } else { s.results.len().min(size) };
+                seen[k] = (seen[k].0.max(produced), s.status.clone());
+                let any_processing = seen.iter().any(|(_, st)| st == "processing");
+                let phase = if any_processing || seen.iter().all(|(_, st)| jobs::is_done(st)) {
+                    "waiting: processing"
+                } else {
+                    "waiting: queued"
+                };
+                (seen.iter().map(|(n, _)| n).sum(), phase)
+            };
+            tracker.report(phase, produced);
+        })
+    });
     let mut outcomes = futures_util::future::join_all(waits).await.into_iter();
+    tracker.report("reading results", 0);
+    let mut read = 0;
     let mut per_unique: Vec<LeadOutcome> = Vec::with_capacity(unique.len());
-    for (n, (chunk, job)) in chunks.iter().zip(&submitted).enumerate() {
-        report("collecting", n, chunks.len());
+    for (chunk, job) in chunks.iter().zip(&submitted) {
         let id = match job {
             Ok(id) => *id,
             Err(why) => {
@@ -210,17 +283,10 @@ pub async fn enrich(
                 (None, None) => LeadOutcome::Failed(format!("enrichment job {id} returned no result for this lead")),
             });
         }
+        read += chunk.len();
+        tracker.report("reading results", read);
     }
-    report("collecting", chunks.len(), chunks.len());
-    Ok(leads
-        .iter()
-        .zip(slot)
-        .map(|(lead, slot)| match (lead, slot) {
-            (Err(reason), _) => LeadOutcome::Invalid(reason.clone()),
-            (Ok(_), Some(i)) => per_unique[i].clone(),
-            (Ok(_), None) => unreachable!("valid leads always have a slot"),
-        })
-        .collect())
+    Ok(per_unique)
 }
 
 /// Starts one job per chunk: its id, or why its leads were not enriched. A chunk that fails does not lose the
@@ -232,12 +298,14 @@ async fn submit(
     chunks: &[&[Map<String, Value>]],
     reveal_email: bool,
     reveal_phone_numbers: bool,
-    report: &impl Fn(&str, usize, usize),
+    tracker: &Tracker,
 ) -> Result<Vec<std::result::Result<u64, String>>> {
     let mut submitted = Vec::with_capacity(chunks.len());
     let mut first_error: Option<Error> = None;
-    for (n, chunk) in chunks.iter().enumerate() {
-        report("submitting", n, chunks.len());
+    let mut sent = 0;
+    for chunk in chunks {
+        tracker.report("submitting", sent);
+        sent += chunk.len();
         // A refusal (bad key, no credits…) would refuse the next chunks too: they are not sent.
         if let Some(e) = first_error.as_ref().filter(|e| refused(e)) {
             submitted.push(Err(format!(
@@ -254,7 +322,7 @@ async fn submit(
             }
         }
     }
-    report("submitting", chunks.len(), chunks.len());
+    tracker.report("submitting", sent);
     match first_error {
         Some(e) if submitted.iter().all(|s| s.is_err()) => Err(e),
         _ => Ok(submitted),

@@ -60,9 +60,34 @@ impl fmt::Display for ApiKey {
     }
 }
 
+/// Where the API key came from, so a rejected key can be traced without showing it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeySource {
+    /// `Client(api_key=...)`.
+    #[default]
+    Argument,
+    /// The `AMPLEMARKET_API_KEY` environment variable, read by a `Client()`.
+    Environment,
+    /// The `AMPLEMARKET_API_KEY` environment variable, read by the default client (calls given `client=None`).
+    DefaultClient,
+}
+
+impl KeySource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeySource::Argument => "passed as Client(api_key=...)",
+            KeySource::Environment => "read from the AMPLEMARKET_API_KEY environment variable",
+            KeySource::DefaultClient => {
+                "read from the AMPLEMARKET_API_KEY environment variable by the default client (client=None)"
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub api_key: ApiKey,
+    pub key_source: KeySource,
     pub base_url: Url,
     /// Per attempt.
     pub timeout: Option<Duration>,

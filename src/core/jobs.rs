@@ -1,4 +1,4 @@
-//! Enrichment jobs: lead validation, create / poll / cancel, waiting with a deadline, and the result pages.
+//! Enrichment jobs: create / poll / cancel, waiting with a deadline, and the result pages.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,78 +9,13 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
+use super::lead::LEAD_KEYS;
 use super::models::{body_text, decode_error, decode_with, shared, Obj, Person};
 use super::retry::Safety;
 use super::transport::{Client, Request, Response};
 
 /// The most leads one enrichment request takes.
 pub const MAX_LEADS: usize = 10_000;
-
-pub const LEAD_KEYS: [&str; 7] = [
-    "email",
-    "linkedin_url",
-    "linkedin_id",
-    "name",
-    "title",
-    "company_name",
-    "company_domain",
-];
-
-/// Checks one lead: known keys, string values, and an identifier the API can use. Blank values are dropped.
-pub fn validate_lead(index: usize, lead: &Map<String, Value>) -> std::result::Result<Map<String, Value>, String> {
-    let mut clean = Map::new();
-    for (k, v) in lead {
-        if !LEAD_KEYS.contains(&k.as_str()) {
-            return Err(format!(
-                "lead {index} has an unknown field `{k}`; lead fields are {}",
-                LEAD_KEYS.join(", ")
-            ));
-        }
-        match v {
-            Value::Null => {}
-            Value::String(s) if s.trim().is_empty() => {}
-            Value::String(s) => {
-                clean.insert(k.clone(), Value::String(s.trim().to_string()));
-            }
-            other => {
-                let kind = match other {
-                    Value::Bool(_) => "a bool",
-                    Value::Number(_) => "a number",
-                    Value::Array(_) => "a list",
-                    _ => "an object",
-                };
-                return Err(format!("lead {index} field `{k}` must be a string, got {kind}"));
-            }
-        }
-    }
-    let has = |k: &str| clean.contains_key(k);
-    let identified = has("email")
-        || has("linkedin_url")
-        || has("linkedin_id")
-        || ((has("name") || has("title")) && (has("company_name") || has("company_domain")));
-    if !identified {
-        return Err(format!(
-            "lead {index} has no usable identifier: give `email`, `linkedin_url` (or `linkedin_id`), or `name` with \
-             `company_name` or `company_domain`"
-        ));
-    }
-    Ok(clean)
-}
-
-/// The lead fields a result echoes, in a canonical form: results are matched back to leads by it.
-pub fn lead_signature(fields: &Map<String, Value>) -> String {
-    let mut parts: Vec<String> = LEAD_KEYS
-        .iter()
-        .filter_map(|k| {
-            fields
-                .get(*k)
-                .and_then(Value::as_str)
-                .map(|v| format!("{k}={}", v.trim().to_lowercase()))
-        })
-        .collect();
-    parts.sort();
-    parts.join("\u{1f}")
-}
 
 #[derive(Debug, Deserialize)]
 struct Link {

@@ -7,6 +7,7 @@ pub mod companies;
 pub mod config;
 pub mod error;
 pub mod jobs;
+pub mod lead;
 pub mod models;
 pub mod pacing;
 #[cfg(test)]
@@ -15,6 +16,6 @@ pub mod people;
 pub mod retry;
 pub mod transport;
 
-pub use config::{ApiKey, Config};
+pub use config::{ApiKey, Config, KeySource};
 pub use error::{Error, Result};
 pub use transport::Client;

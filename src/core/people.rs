@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
+use super::lead::check_value;
 use super::models::{Person, SearchPage};
 use super::transport::{Client, Request};
 
@@ -47,19 +48,9 @@ impl FindQuery {
             company_domain: field("company_domain", &self.company_domain)?,
             ..self.clone()
         };
-        if let Some(e) = &q.email {
-            let (local, domain) = e.split_once('@').unwrap_or(("", ""));
-            if local.is_empty() || !domain.contains('.') || e.contains(char::is_whitespace) {
-                return Err(Error::InvalidInput(format!(
-                    "`email` {e:?} is not an email address (like jane@example.com)"
-                )));
-            }
-        }
-        if let Some(u) = &q.linkedin_url {
-            if !u.to_ascii_lowercase().contains("linkedin.com/") {
-                return Err(Error::InvalidInput(format!(
-                    "`linkedin_url` {u:?} is not a LinkedIn profile URL (like https://www.linkedin.com/in/jane-doe)"
-                )));
+        for (name, value) in [("email", &q.email), ("linkedin_url", &q.linkedin_url)] {
+            if let Some(v) = value {
+                check_value(name, v).map_err(Error::InvalidInput)?;
             }
         }
         let has_company = q.company_name.is_some() || q.company_domain.is_some();

@@ -297,6 +297,7 @@ impl Client {
             }
             if !retryable(failure, safety, retry_after.is_some()) {
                 return Err(match (safety, failure) {
+                    (_, Failure::Status(401)) => with_hint(error, self.rejected_key_hint()),
                     (Safety::CreatesJob, Failure::AfterSend | Failure::Status(500..=599 | 408)) => with_hint(
                         error,
                         "The enrichment request may have been created before this failure, so it was not sent again \
@@ -331,6 +332,7 @@ impl Client {
                     self.config.max_retries + 1
                 )
             });
+            tell_retry(failure, wait);
             tokio::time::sleep(wait).await;
         }
     }
@@ -438,6 +440,37 @@ impl Client {
             )));
         }
         Ok(url)
+    }
+}
+
+/// Told of each pause before a request is sent again (why, how long), so a progress display can show it.
+pub type RetryWatch = Arc<dyn Fn(&str, Duration) + Send + Sync>;
+
+tokio::task_local! {
+    /// The watcher of the calls made inside `RETRY_WATCH.scope(...)`.
+    pub static RETRY_WATCH: RetryWatch;
+}
+
+fn tell_retry(failure: Failure, wait: Duration) {
+    let why = match failure {
+        Failure::Status(s) => s.to_string(),
+        Failure::Connect => "a connection failure".into(),
+        Failure::AfterSend | Failure::Fatal => "a dropped connection".into(),
+    };
+    let _ = RETRY_WATCH.try_with(|watch| watch(&why, wait));
+}
+
+impl Client {
+    /// Which key was refused and where it came from (the key itself never appears: `amp_…1234` at most).
+    fn rejected_key_hint(&self) -> String {
+        let c = &self.config;
+        format!(
+            "The API key {} ({}) was not accepted by {}: check that it is the key shown in Amplemarket's settings \
+             and that it has not been revoked (or use amplemarket.testing.Sandbox for local work).",
+            c.api_key.redacted(),
+            c.key_source.describe(),
+            c.base_url.as_str().trim_end_matches('/'),
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
 use super::errors::to_pyerr;
-use super::jobs::{leads_list, read_leads, PyEnrichmentResult};
+use super::jobs::{check_not_table, leads_list, not_a_mapping, read_leads, PyEnrichmentResult};
 use super::models::PyPerson;
 use super::runtime::{awaitable_py, block_on};
 use crate::core::bulk::{self, LeadOutcome};
@@ -159,6 +159,7 @@ fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers:
         plan: Vec::new(),
         queries: Vec::new(),
     };
+    check_not_table(queries, "queries")?;
     let iter = queries.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err(format!(
             "queries must be an iterable of dicts of find() arguments (such as [{{\"email\": ...}}]), got {}",
@@ -167,6 +168,9 @@ fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers:
     })?;
     for (i, item) in iter.enumerate() {
         let item = item?;
+        if item.cast::<pyo3::types::PyMapping>().is_err() {
+            return Err(not_a_mapping(&item, "query", i, "{\"email\": \"jane@techco.com\"}"));
+        }
         p.plan
             .push(query_from(&item, i, reveal_email, reveal_phone_numbers).map(|q| {
                 p.queries.push(q);
@@ -237,7 +241,7 @@ impl PyPerson {
     ) -> PyResult<Vec<PyFindResult>> {
         check_concurrency(py, concurrency)?;
         let prepared = prepare(queries, reveal_email, reveal_phone_numbers)?;
-        let report = super::progress::from_py(py, progress, "find_many")?;
+        let report = super::progress::from_py(py, progress, "find_many", "query")?;
         let client = resolve(py, client)?;
         let qs = prepared.queries.clone();
         let found = block_on(
@@ -261,7 +265,7 @@ impl PyPerson {
     ) -> PyResult<Bound<'py, PyAny>> {
         check_concurrency(py, concurrency)?;
         let prepared = prepare(queries, reveal_email, reveal_phone_numbers)?;
-        let report = super::progress::from_py(py, progress, "find_many")?;
+        let report = super::progress::from_py(py, progress, "find_many", "query")?;
         let client = resolve(py, client)?;
         let qs = prepared.queries.clone();
         awaitable_py(py, async move {
@@ -288,7 +292,7 @@ impl PyPerson {
         let leads = leads_list(leads)?;
         let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(&leads)?.into_iter().unzip();
         let limit = timeout_arg(py, timeout)?;
-        let report = super::progress::from_py(py, progress, "enrich")?;
+        let report = super::progress::from_py(py, progress, "enrich", "lead")?;
         let client = resolve(py, client)?;
         let outcomes = block_on(py, async move {
             bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report).await
@@ -311,7 +315,7 @@ impl PyPerson {
         let leads = leads_list(leads)?;
         let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(&leads)?.into_iter().unzip();
         let limit = timeout_arg(py, timeout)?;
-        let report = super::progress::from_py(py, progress, "enrich")?;
+        let report = super::progress::from_py(py, progress, "enrich", "lead")?;
         let client = resolve(py, client)?;
         awaitable_py(py, async move {
             let outcomes = bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report)

@@ -12,7 +12,7 @@ use super::runtime::{awaitable, block_on};
 use crate::core::config::{check_user_agent, parse_base_url, seconds, DEFAULT_BASE_URL};
 use crate::core::pacing::RateLimits;
 use crate::core::transport::{LogLevel, LogSink};
-use crate::core::{self, ApiKey, Config, Error};
+use crate::core::{self, ApiKey, Config, Error, KeySource};
 
 /// Client-side pacing limits: at most ``requests`` calls (``search`` of them searches) per ``per`` seconds.
 /// ``None`` leaves that limit unpaced.
@@ -190,6 +190,11 @@ impl PyClient {
         trust_idempotency_key: bool,
     ) -> PyResult<Self> {
         let err = |e: Error| to_pyerr(py, e);
+        let key_source = if api_key.is_some() {
+            KeySource::Argument
+        } else {
+            KeySource::Environment
+        };
         let api_key = match api_key.or_else(|| std::env::var("AMPLEMARKET_API_KEY").ok()) {
             Some(k) => ApiKey::new(&k).map_err(err)?,
             None => {
@@ -209,6 +214,7 @@ impl PyClient {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let config = Config {
             api_key,
+            key_source,
             base_url: parse_base_url(&base_url).map_err(err)?,
             timeout: timeout_arg("timeout", timeout)?,
             connect_timeout: seconds("connect_timeout", connect_timeout).map_err(err)?,
@@ -385,22 +391,26 @@ pub fn get_default_client(py: Python<'_>) -> PyResult<Py<PyClient>> {
     if let Some(c) = DEFAULT.lock().as_ref() {
         return Ok(c.clone_ref(py));
     }
-    let client = Py::new(
+    let mut built = PyClient::new(
         py,
-        PyClient::new(
-            py,
-            None,
-            None,
-            Some(30.0),
-            10.0,
-            3,
-            120.0,
-            180.0,
-            RateLimitArg::Enabled(true),
-            None,
-            false,
-        )?,
+        None,
+        None,
+        Some(30.0),
+        10.0,
+        3,
+        120.0,
+        180.0,
+        RateLimitArg::Enabled(true),
+        None,
+        false,
     )?;
+    // Its key comes from the environment on behalf of calls that named no client: say so when the key is refused.
+    let config = Config {
+        key_source: KeySource::DefaultClient,
+        ..built.inner.config().clone()
+    };
+    built.inner = built.inner.with_config(config);
+    let client = Py::new(py, built)?;
     let mut slot = DEFAULT.lock();
     Ok(slot.get_or_insert(client).clone_ref(py))
 }

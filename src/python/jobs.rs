@@ -19,7 +19,9 @@ use super::client::{resolve, PyClient};
 use super::errors::to_pyerr;
 use super::models::PyPerson;
 use super::runtime::{awaitable, awaitable_py, block_on, runtime};
-use crate::core::jobs::{self, validate_lead, EnrichmentResult, Snapshot, MAX_LEADS};
+use crate::core::bulk::Progress;
+use crate::core::jobs::{self, EnrichmentResult, Snapshot, MAX_LEADS};
+use crate::core::lead::validate_lead;
 use crate::core::{Client, Error};
 
 /// Reads `leads` (any iterable of dicts): each lead validated, or the reason it is not valid.
@@ -49,7 +51,34 @@ fn check_leads_type(leads: &Bound<'_, PyAny>) -> PyResult<()> {
             "leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)",
         ));
     }
-    Ok(())
+    check_not_table(leads, "leads")
+}
+
+/// A DataFrame or Arrow table iterates as its column names, which would read as one bad lead per column: refuse it
+/// with the conversion that works.
+pub fn check_not_table(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
+    let ty = obj.get_type();
+    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
+    let fix = match module.split('.').next().unwrap_or_default() {
+        "pandas" => "df.to_dict(\"records\")",
+        "polars" => "df.to_dicts() (a LazyFrame: df.collect().to_dicts())",
+        "pyarrow" => "table.to_pylist()",
+        _ => return Ok(()),
+    };
+    Err(PyTypeError::new_err(format!(
+        "{what} is a {module}.{name}, which iterates over its column names, not its rows; pass its rows as dicts: {fix}"
+    )))
+}
+
+/// The error for an item that is not a mapping of fields: a programming error, raised before anything is sent.
+pub fn not_a_mapping(item: &Bound<'_, PyAny>, what: &str, i: usize, example: &str) -> PyErr {
+    let name = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+    let shown = item.repr().map(|r| r.to_string()).unwrap_or_default();
+    let shown: String = shown.chars().take(60).collect();
+    PyTypeError::new_err(format!(
+        "{what} {i} is a {name} ({shown}), not a dict of fields; pass one dict per {what}, such as {example}"
+    ))
 }
 
 /// A lead ready to send, or why it cannot be sent.
@@ -77,20 +106,42 @@ pub fn read_leads(leads: &Bound<'_, PyAny>) -> PyResult<Vec<(LeadCheck, Map<Stri
                         .collect();
                     (validate_lead(i, &map), given)
                 }
-                Ok(_) => (Err(format!("lead {i} must be a dict")), Map::new()),
-                Err(e) => (Err(format!("lead {i} cannot be read: {e}")), Map::new()),
+                Ok(_) => (Err(format!("lead {i}: not a dict of lead fields")), Map::new()),
+                Err(e) => (Err(format!("lead {i}: cannot be read: {e}")), Map::new()),
             },
-            Err(_) => (
-                Err(format!(
-                    "lead {i} must be a dict with lead fields, got {}",
-                    item.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-                )),
-                Map::new(),
-            ),
+            Err(_) => return Err(not_a_mapping(&item, "lead", i, "{\"email\": \"jane@techco.com\"}")),
         };
         out.push(lead);
     }
     Ok(out)
+}
+
+/// Checks one lead as every call that sends leads does (``Person.enrich``, ``EnrichmentJob.create``, the CLI):
+/// known fields, text values, an email that looks like one, a LinkedIn URL that points at LinkedIn, and an
+/// identifier the API can use. Returns the lead as it would be sent (values trimmed, blank ones dropped), or
+/// raises ``InvalidInputError`` saying what is wrong (``TypeError`` for something that is not a mapping).
+#[pyfunction]
+pub fn check_lead<'py>(py: Python<'py>, lead: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if lead.cast::<pyo3::types::PyMapping>().is_err() {
+        let name = lead.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        return Err(PyTypeError::new_err(format!(
+            "a lead is a dict of lead fields, such as {{\"email\": \"jane@techco.com\"}}, not a {name}"
+        )));
+    }
+    let map = match depythonize::<Value>(lead) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => Map::new(),
+        Err(e) => {
+            return Err(to_pyerr(
+                py,
+                Error::InvalidInput(format!("the lead cannot be read: {e}")),
+            ))
+        }
+    };
+    match crate::core::lead::check_lead(&map) {
+        Ok(clean) => Ok(pythonize(py, &clean)?),
+        Err(e) => Err(to_pyerr(py, Error::InvalidInput(e))),
+    }
 }
 
 fn all_valid(py: Python<'_>, leads: Vec<Result<Map<String, Value>, String>>) -> PyResult<Vec<Map<String, Value>>> {
@@ -251,6 +302,8 @@ pub struct PyEnrichmentJob {
     id: u64,
     client: Client,
     state: Mutex<JobState>,
+    /// How many leads it was given, when this process created it: the total its progress counts towards.
+    leads: Option<usize>,
 }
 
 impl PyEnrichmentJob {
@@ -262,6 +315,31 @@ impl PyEnrichmentJob {
                 status: snap.status.clone(),
                 errors: snap.errors.clone(),
             }),
+            leads: None,
+        }
+    }
+
+    fn created(client: Client, snap: &Snapshot, leads: usize) -> Self {
+        PyEnrichmentJob {
+            leads: Some(leads),
+            ..Self::new(client, snap)
+        }
+    }
+
+    /// What `wait` does with each poll: keeps the job's state and shows `(phase, results produced, leads)`;
+    /// while it runs, the results produced are those of its first page (exact up to 100, a lower bound after).
+    fn watcher(job: Py<Self>, report: Option<Progress>) -> impl FnMut(&Snapshot) + Send {
+        move |s: &Snapshot| {
+            let me = job.get();
+            me.update(s);
+            if let Some(r) = &report {
+                let total = me.leads.unwrap_or(0);
+                if s.done() {
+                    r("done", total.max(s.results.len()), total);
+                } else {
+                    r(&format!("waiting: {}", s.status), s.results.len(), total);
+                }
+            }
         }
     }
 
@@ -314,10 +392,11 @@ impl PyEnrichmentJob {
         check_count(py, leads.len())?;
         let client = resolve(py, client)?;
         let c = client.clone();
+        let n = leads.len();
         let snap = block_on(py, async move {
             jobs::create(&c, &leads, reveal_email, reveal_phone_numbers, idempotency_key).await
         })?;
-        Ok(PyEnrichmentJob::new(client, &snap))
+        Ok(PyEnrichmentJob::created(client, &snap, n))
     }
 
     /// Awaitable ``create``.
@@ -335,8 +414,9 @@ impl PyEnrichmentJob {
         check_count(py, leads.len())?;
         let client = resolve(py, client)?;
         awaitable(py, async move {
+            let n = leads.len();
             let snap = jobs::create(&client, &leads, reveal_email, reveal_phone_numbers, idempotency_key).await?;
-            Ok(PyEnrichmentJob::new(client, &snap))
+            Ok(PyEnrichmentJob::created(client, &snap, n))
         })
     }
 
@@ -411,7 +491,8 @@ impl PyEnrichmentJob {
 
     /// Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
     /// ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
-    /// ``JobFailedError``. ``progress=True`` shows the status; a callable gets ``(status, polls, 0)``.
+    /// ``JobFailedError``. ``progress=True`` shows a bar in leads with the job's status; a callable gets
+    /// ``(phase, results produced, leads)`` at each poll (``leads`` is 0 for a job this process did not create).
     #[pyo3(signature = (timeout = None, progress = None))]
     fn wait(
         slf: Py<Self>,
@@ -420,21 +501,11 @@ impl PyEnrichmentJob {
         progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<Self>> {
         let limit = deadline(py, timeout)?;
-        let report = super::progress::from_py(py, progress, &format!("job {}", slf.get().id))?;
+        let report = super::progress::from_py(py, progress, &format!("job {}", slf.get().id), "lead")?;
         let (client, id) = (slf.get().client.clone(), slf.get().id);
-        let job = slf.clone_ref(py);
-        let result = block_on(py, async move {
-            let mut polls = 0;
-            jobs::wait(&client, id, limit, |s| {
-                polls += 1;
-                job.get().update(s);
-                if let Some(r) = &report {
-                    r(&s.status, polls, if s.done() { polls } else { polls + 1 });
-                }
-            })
-            .await
-        });
-        result.map(|_| slf)
+        let watch = Self::watcher(slf.clone_ref(py), report);
+        block_on(py, async move { jobs::wait(&client, id, limit, watch).await })?;
+        Ok(slf)
     }
 
     /// Awaitable ``wait``.
@@ -446,19 +517,11 @@ impl PyEnrichmentJob {
         progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let limit = deadline(py, timeout)?;
-        let report = super::progress::from_py(py, progress, &format!("job {}", slf.get().id))?;
+        let report = super::progress::from_py(py, progress, &format!("job {}", slf.get().id), "lead")?;
         let (client, id) = (slf.get().client.clone(), slf.get().id);
+        let watch = Self::watcher(slf.clone_ref(py), report);
         awaitable(py, async move {
-            let mut polls = 0;
-            let job = Python::attach(|py| slf.clone_ref(py));
-            jobs::wait(&client, id, limit, |s| {
-                polls += 1;
-                job.get().update(s);
-                if let Some(r) = &report {
-                    r(&s.status, polls, if s.done() { polls } else { polls + 1 });
-                }
-            })
-            .await?;
+            jobs::wait(&client, id, limit, watch).await?;
             Ok(slf)
         })
     }
@@ -523,7 +586,8 @@ impl PyEnrichmentJob {
             .collect())
     }
 
-    /// The results as a pandas DataFrame, one row per result (needs ``pip install amplemarket[pandas]``).
+    /// The results as a pandas DataFrame, one row per result (needs pandas: ``pip install pandas``, or
+    /// ``pip install '.[pandas]'`` in a checkout).
     fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         py.import("amplemarket._pandas")?

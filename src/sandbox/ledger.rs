@@ -1,4 +1,4 @@
-//! The credit ledger: two pools (email, phone), charged as api-notes describe.
+//! The credit ledger: two pools (email, phone), charged as the public API docs describe (docs/sandbox.md).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -111,12 +111,38 @@ impl Drop for AbortGuard {
     }
 }
 
-fn authorized(parts: &Parts, key: &str) -> bool {
+/// What the request's credentials amount to; each refusal gets its own 401 detail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Auth {
+    Accepted,
+    /// No `Authorization` header at all.
+    Missing,
+    /// A header without the `Bearer` scheme.
+    NotBearer,
+    /// A Bearer token that is not the key.
+    Rejected,
+}
+
+impl Auth {
+    fn detail(self) -> &'static str {
+        match self {
+            Auth::Missing => "No API key was sent: send it as `Authorization: Bearer <key>`.",
+            Auth::NotBearer => {
+                "The Authorization header does not use the Bearer scheme: send `Authorization: Bearer <key>`."
+            }
+            Auth::Accepted | Auth::Rejected => {
+                "The API key sent was rejected: it is not a valid key (check for a typo, or whether it was revoked)."
+            }
+        }
+    }
+}
+
+fn authorized(parts: &Parts, key: &str) -> Auth {
     let Some(v) = parts.headers.get(header::AUTHORIZATION) else {
-        return false;
+        return Auth::Missing;
     };
     let Some(token) = v.as_bytes().strip_prefix(b"Bearer ") else {
-        return false;
+        return Auth::NotBearer;
     };
     // The time taken depends on the expected key's length only: not on where a guess goes wrong, nor on its length.
     let key = key.as_bytes();
@@ -124,7 +150,11 @@ fn authorized(parts: &Parts, key: &str) -> bool {
     let same_bytes = key.iter().enumerate().fold(subtle::Choice::from(1), |all, (i, k)| {
         all & token.get(i).copied().unwrap_or(!k).ct_eq(k)
     });
-    (same_len & same_bytes).into()
+    if bool::from(same_len & same_bytes) {
+        Auth::Accepted
+    } else {
+        Auth::Rejected
+    }
 }
 
 async fn handle(state: Arc<State>, router: Router, req: Request<Incoming>) -> Result<Response<Body>, Dropped> {
@@ -137,7 +167,7 @@ async fn handle(state: Arc<State>, router: Router, req: Request<Incoming>) -> Re
         Err(_) => return Err(Dropped),
     };
     let route = route_of(&parts.method, parts.uri.path());
-    let is_authorized = authorized(&parts, &settings.api_key);
+    let auth = authorized(&parts, &settings.api_key);
     let mut headers = serde_json::Map::new();
     for (k, v) in &parts.headers {
         let value = if k == header::AUTHORIZATION {
@@ -166,7 +196,7 @@ async fn handle(state: Arc<State>, router: Router, req: Request<Incoming>) -> Re
             path: parts.uri.path().to_string(),
             query: parts.uri.query().map(str::to_string),
             headers,
-            authorized: is_authorized,
+            authorized: auth == Auth::Accepted,
             body: (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned()),
             route: match route {
                 Route::Known(t) => Some(format!("{} {t}", parts.method)),
@@ -185,15 +215,7 @@ async fn handle(state: Arc<State>, router: Router, req: Request<Incoming>) -> Re
         done: false,
     };
     let answer = respond(
-        &state,
-        &settings,
-        router,
-        parts,
-        bytes,
-        fault_seq,
-        route,
-        is_authorized,
-        too_large,
+        &state, &settings, router, parts, bytes, fault_seq, route, auth, too_large,
     )
     .await;
     guard.done = true;
@@ -253,7 +275,7 @@ async fn respond(
     bytes: Bytes,
     seq: u64,
     route: Route,
-    is_authorized: bool,
+    auth: Auth,
     too_large: bool,
 ) -> Answer {
     let ct = settings.content_type.as_str();
@@ -317,15 +339,10 @@ async fn respond(
         .into();
         return reply::error(&e, ct).into();
     }
-    if !is_authorized {
-        let e: ApiError = ErrorItem::new(
-            401,
-            "unauthorized",
-            "Unauthorized",
-            "Send your API key as `Authorization: Bearer <key>`.",
-        )
-        .header("Authorization")
-        .into();
+    if auth != Auth::Accepted {
+        let e: ApiError = ErrorItem::new(401, "unauthorized", "Unauthorized", auth.detail())
+            .header("Authorization")
+            .into();
         return reply::error(&e, ct).into();
     }
     if let Err(wait) = state.limits.read().check(template == "/people/search") {
@@ -482,7 +499,7 @@ mod tests {
     #[test]
     fn only_the_exact_key_is_authorized() {
         let key = "amp_sandbox_key_1234";
-        assert!(authorized(&with(&format!("Bearer {key}")), key));
+        assert_eq!(authorized(&with(&format!("Bearer {key}")), key), Auth::Accepted);
         for wrong in [
             "amp_sandbox_key_1235",
             "amp_sandbox_key_123",
@@ -490,8 +507,20 @@ mod tests {
             "",
             "x",
         ] {
-            assert!(!authorized(&with(&format!("Bearer {wrong}")), key), "{wrong:?}");
+            assert_eq!(
+                authorized(&with(&format!("Bearer {wrong}")), key),
+                Auth::Rejected,
+                "{wrong:?}"
+            );
         }
-        assert!(!authorized(&with(key), key), "the Bearer scheme is required");
+        assert_eq!(
+            authorized(&with(key), key),
+            Auth::NotBearer,
+            "the Bearer scheme is required"
+        );
+        let none = hyper::Request::builder().body(()).unwrap().into_parts().0;
+        assert_eq!(authorized(&none, key), Auth::Missing);
+        let details = [Auth::Missing, Auth::NotBearer, Auth::Rejected].map(Auth::detail);
+        assert!(details[0].contains("No API key was sent") && details[2].contains("rejected"));
     }
 }

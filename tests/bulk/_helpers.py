@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sandbox._helpers import DOCUMENTED_COMPANIES, DOCUMENTED_PEOPLE  # noqa: F401 (for the bulk suites)
+
 from amplemarket.testing import Sandbox
 
 # Settings most tests want: no server-side rate limits, no Retry-After pause between polls.

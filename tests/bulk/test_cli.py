@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import amplemarket
 from amplemarket.testing import Sandbox
 
 from ._helpers import (
@@ -77,7 +78,7 @@ class Sample:
         self.statuses = ["enriched", "enriched", "enriched", "enriched", "invalid", "invalid", "not_found",
                          "gdpr_removed", "enriched"]  # fmt: skip
         self.people: list[dict[str, Any] | None] = [a, b, c, d, None, None, None, None, a]
-        self.errors = {4: "no identifier", 5: "not an email"}
+        self.errors = {4: "no usable identifier", 5: "not an email"}
         self.leads = [
             {"email": a["email"]},
             {"linkedin_url": b["linkedin_url"]},
@@ -238,7 +239,7 @@ def test_enrich_invalid_json_records_are_kept_with_their_reason(sb: Sandbox, tmp
     assert [r["status"] for r in rows] == ["not_found", "invalid", "invalid", "invalid", "invalid"]
     assert "not JSON" in rows[1]["error"] and "not an object" in rows[2]["error"]
     assert "int" in rows[3]["error"] and rows[3]["email"] == 5
-    assert "no identifier" in rows[4]["error"] and rows[4]["Notes"] == "x"
+    assert "no usable identifier" in rows[4]["error"] and rows[4]["Notes"] == "x"
     assert leads_sent(sb) == [[{"email": "zz.nobody@nowhere.example"}]]
 
 
@@ -258,7 +259,7 @@ def test_enrich_keeps_rows_the_sdk_would_refuse_as_invalid_rows(
     assert proc.returncode == 0, proc.stderr  # one bad row never stops the run
     written = read_rows(out)
     assert [r["status"] for r in written] == ["invalid", "enriched", "invalid", "invalid"]
-    assert "'jane@localhost' is not an email address" in written[0]["error"]
+    assert '`email` "jane@localhost" is not an email address' in written[0]["error"]
     assert "not a LinkedIn profile URL" in written[2]["error"]
     assert leads_sent(sb) == [[{"email": a["email"]}]]
     assert "row 1:" in proc.stderr and "row 3:" in proc.stderr and "row 4:" in proc.stderr
@@ -431,7 +432,7 @@ def test_enrich_lists_the_first_20_row_problems_and_counts_the_rest(
     assert len(rows) == 100
     for i, row in enumerate(rows):  # every reason stays in the output
         if i % 2:
-            assert row["status"] == "invalid" and f"'nobody-{i}' is not an email address" in row["error"], i
+            assert row["status"] == "invalid" and f'`email` "nobody-{i}" is not an email address' in row["error"], i
         else:
             assert row["status"] == "enriched" and row["error"] == "", i
     assert summary_line(proc.stdout).startswith("100 rows") and "50 invalid" in proc.stdout
@@ -619,3 +620,49 @@ def test_search_json_and_text(sb: Sandbox) -> None:
     assert "3 people" in proc.stderr
     bodies = [json.loads(r["body"]) for r in sent(sb, "POST /people/search")]
     assert bodies and all(b["person_titles"] == ["CEO"] for b in bodies)
+
+
+@pytest.mark.amplemarket_sandbox(job_progression="immediate")
+def test_the_cli_and_person_enrich_judge_the_same_rows_the_same_way(
+    sb: Sandbox, client: amplemarket.Client, tmp_path: Path, people: list[dict[str, Any]]
+) -> None:
+    """One validation everywhere: the same file gives the same statuses and reasons through the CLI and the API."""
+    with_email = [p for p in people if p.get("email") and not p.get("_gdpr_removed")][:3]
+    leads = [
+        {"email": with_email[0]["email"]},
+        {"email": "jane at example dot com"},
+        {"linkedin_url": "https://example.com/in/jane"},
+        {"name": with_email[1]["name"]},
+        {"email": with_email[2]["email"], "title": "  "},
+        {"email": "jane@localhost"},
+    ]
+    src = tmp_path / "leads.jsonl"
+    src.write_text("".join(json.dumps(lead) + "\n" for lead in leads), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = cli("enrich", str(src), "-o", str(out), *against(sb), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    by_cli = [(r["status"], r["error"]) for r in read_rows(out)]
+    by_api = [(r.status, r.error) for r in amplemarket.Person.enrich(leads, client=client)]
+    assert (
+        [s for s, _ in by_cli]
+        == [s for s, _ in by_api]
+        == [
+            "enriched",
+            "invalid",
+            "invalid",
+            "invalid",
+            "enriched",
+            "invalid",
+        ]
+    )
+    for (_, cli_error), (_, api_error), lead in zip(by_cli, by_api, leads, strict=True):
+        if api_error is not None:
+            # the API names the lead by its index; past that, the same words
+            assert cli_error and api_error.endswith(cli_error), (lead, cli_error, api_error)
+            assert cli_error == amplemarket_check_error(lead)
+
+
+def amplemarket_check_error(lead: dict[str, str]) -> str:
+    with pytest.raises(amplemarket.InvalidInputError) as e:
+        amplemarket.check_lead(lead)
+    return str(e.value)

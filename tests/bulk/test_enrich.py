@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,18 +19,19 @@ import amplemarket
 from amplemarket import EnrichmentResult, JobTimeoutError, Person
 from amplemarket.testing import Sandbox
 
-from ._helpers import CREATE, FAST, call, leads_sent, mixed_leads, same_person, sent
+from ._helpers import CREATE, DOCUMENTED_PEOPLE, FAST, call, leads_sent, mixed_leads, same_person, sent
 
 # Leads the SDK cannot send, with a word its error must contain.
 INVALID: list[tuple[Any, str]] = [
     ({"name": "Nobody Atall"}, "identifier"),
     ({"email": "jane@techco.com", "favourite_colour": "blue"}, "favourite_colour"),
-    ("jane@techco.com", "dict"),
-    (42, "dict"),
-    (None, "dict"),
     ({"email": 7}, "email"),
+    ({"email": "jane at example dot com"}, "not an email address"),
+    ({"linkedin_url": "example.com/in/jane"}, "not a LinkedIn profile URL"),
     ({}, "identifier"),
 ]
+# Not leads at all: a programming error, refused before anything is sent.
+NOT_MAPPINGS: list[Any] = ["jane@techco.com", 42, None, ("email", "j@t.co")]
 
 
 def signature(lead: dict[str, Any]) -> str:
@@ -123,7 +126,8 @@ def big() -> Iterator[Big]:
     settings = {**FAST, "job_progression": "immediate"}
     with Sandbox(people=25_000, **settings) as sb, sb.client(rate_limit=False) as client:
         people = list(sb.people[:])
-        assert len(people) == 25_000
+        assert len(people) == 25_000 + DOCUMENTED_PEOPLE
+        people = people[:25_000]
         inputs, expect, copies = build_inputs(mixed_leads(people), duplicates=300, seed=3)
         progress: list[tuple[str, int, int]] = []
         results = Person.enrich(inputs, client=client, progress=lambda *a: progress.append(a))
@@ -157,15 +161,26 @@ def test_25000_leads_charge_each_person_once(big: Big) -> None:
     assert {pid for pid, kind in charges if kind == "found"} == enriched
 
 
-def test_25000_leads_progress_ends_with_done_equal_total(big: Big) -> None:
+def phase_rank(phase: str) -> int:
+    if phase.startswith("waiting: "):
+        return 1
+    return {"submitting": 0, "reading results": 2, "done": 3}[phase]
+
+
+def test_25000_leads_progress_counts_leads_through_each_phase(big: Big) -> None:
     assert big.progress, "the callable was called"
-    stages = [s for s, _, _ in big.progress]
-    assert stages[0] == "submitting" and stages[-1] == "collecting"
-    order = {"submitting": 0, "waiting": 1, "collecting": 2}
-    assert [order[s] for s in stages] == sorted(order[s] for s in stages)
-    assert ("submitting", 3, 3) in big.progress and ("waiting", 3, 3) in big.progress
-    _, done, total = big.progress[-1]
-    assert done == total == 3
+    distinct = sum(len(b) for b in big.bodies)
+    assert {total for _, _, total in big.progress} == {distinct}, "one total, in leads, for the whole call"
+    phases = [p for p, _, _ in big.progress]
+    assert phases[0] == "submitting" and phases[-1] == "done"
+    ranks = [phase_rank(p) for p in phases]
+    assert ranks == sorted(ranks), phases
+    assert ("submitting", distinct, distinct) in big.progress
+    assert ("reading results", distinct, distinct) in big.progress
+    assert big.progress[-1] == ("done", distinct, distinct)
+    for phase in ("submitting", "reading results"):
+        counts = [d for p, d, _ in big.progress if p == phase]
+        assert counts and counts == sorted(counts), (phase, counts)
     for _, done, total in big.progress:
         assert 0 <= done <= total
 
@@ -230,6 +245,31 @@ def test_enrich_of_nothing_sends_nothing(sb: Sandbox, client: amplemarket.Client
     assert sent(sb) == []
 
 
+@pytest.mark.parametrize("item", NOT_MAPPINGS, ids=repr)
+def test_a_lead_that_is_not_a_mapping_raises_type_error_before_sending(
+    sb: Sandbox, client: amplemarket.Client, mode: str, people: list[dict[str, Any]], item: Any
+) -> None:
+    leads = [*mixed_leads(people[:3]), item]
+    with pytest.raises(TypeError, match=r"lead 3 is a \w+ .*not a dict of fields.*\{\"email\": "):
+        call(mode, Person, "enrich", leads, client=client)
+    assert sent(sb) == []
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars-like list of strings"])
+def test_a_dataframe_is_refused_with_the_conversion_that_works(
+    sb: Sandbox, client: amplemarket.Client, mode: str, kind: str
+) -> None:
+    if kind == "pandas":
+        pd = pytest.importorskip("pandas")
+        df = pd.DataFrame({"email": ["jane@techco.com"] * 303, "name": ["x"] * 303})
+        with pytest.raises(TypeError, match=r"pandas\..*DataFrame.*column names.*to_dict\(\"records\"\)"):
+            call(mode, Person, "enrich", df, client=client)
+    else:  # what iterating a table gives: its column names
+        with pytest.raises(TypeError, match=r"lead 0 is a str \('email'\)"):
+            call(mode, Person, "enrich", ["email", "name"], client=client)
+    assert sent(sb) == []
+
+
 @pytest.mark.amplemarket_sandbox(job_progression="immediate", job_error_rate=1.0)
 def test_enrich_with_a_failing_job_returns_results_rather_than_raising(
     sb: Sandbox, client: amplemarket.Client, mode: str, people: list[dict[str, Any]]
@@ -285,7 +325,7 @@ def test_enrich_progress_true_prints_a_line_without_tqdm(
     results = Person.enrich(mixed_leads(people[:5]), progress=True, client=client)
     assert len(results) == 5
     err = capsys.readouterr().err
-    assert "enrich" in err and "1/1" in err
+    assert "enrich: submitting 0/5 leads" in err and "enrich: done 5/5 leads" in err, err
 
 
 @pytest.mark.amplemarket_sandbox(job_progression="immediate")
@@ -295,7 +335,51 @@ def test_enrich_progress_true_uses_tqdm_when_installed(
     pytest.importorskip("tqdm")
     results = Person.enrich(mixed_leads(people[:5]), progress=True, client=client)
     assert len(results) == 5
-    assert "enrich" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # tqdm's own rendering (a rate in leads per second, a closing newline), never the plain line's
+    assert "lead/s" in err and "enrich: done" in err, err
+    assert "5/5 leads" not in err, "the plain-line fallback ran instead of tqdm"
+    # one bar for the whole call: every phase redraws the same line, which ends once
+    assert err.count("\n") == 1, err
+
+
+@pytest.mark.amplemarket_sandbox(job_progression="polls:2")
+def test_progress_shows_a_429_pause_as_a_phase(
+    sb: Sandbox, client: amplemarket.Client, people: list[dict[str, Any]]
+) -> None:
+    sb.script("POST /people/enrichment-requests", [{"status": 429, "retry_after": 1}])
+    calls: list[tuple[str, int, int]] = []
+    results = Person.enrich(mixed_leads(people[:4]), progress=lambda *a: calls.append(a), client=client)
+    assert len(results) == 4 and all(r.status in ("enriched", "gdpr_removed") for r in results)
+    assert ("retrying after 429 for 1 s", 0, 4) in calls, calls
+    assert calls[-1] == ("done", 4, 4)
+
+
+def test_no_tqdm_warning_in_a_notebook_without_ipywidgets() -> None:
+    """Jupyter without ipywidgets: tqdm.auto would warn `IProgress not found`; the text bar is used, silently."""
+    pytest.importorskip("tqdm")
+    code = textwrap.dedent(
+        """
+        import sys, types, warnings
+        warnings.simplefilter("error")
+        kernel = types.ModuleType("ipykernel.zmqshell")
+        ipython = types.ModuleType("IPython")
+        class ZMQInteractiveShell:
+            config = {"IPKernelApp": {}}
+        ipython.get_ipython = ZMQInteractiveShell
+        sys.modules.update({"ipykernel.zmqshell": kernel, "IPython": ipython, "ipywidgets": None})
+        from amplemarket._progress import reporter
+        show = reporter(True, "enrich")
+        show("submitting", 0, 3)
+        show("done", 3, 3)
+        print(type(show).__name__, show.tqdm.__module__)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    name, module = done.stdout.split()
+    assert name == "_TqdmReporter" and module in ("tqdm.std", "tqdm.asyncio"), done.stdout  # the text bar
+    assert "Warning" not in done.stderr and "IProgress" not in done.stderr, done.stderr
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

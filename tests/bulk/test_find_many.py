@@ -25,7 +25,7 @@ def test_find_many_gives_one_result_per_query_in_input_order(
         {"linkedin_url": with_email[1]["linkedin_url"]},
         {"email": "nobody.at.all@nowhere.example"},
         {"emial": with_email[2]["email"]},  # unknown key
-        "jane@techco.com",  # not a dict
+        {"email": "jane at example dot com"},  # not an email address
         {"email": 5},  # wrong type
         {"name": with_email[3]["name"]},  # name alone is too ambiguous
         {"linkedin_url": removed["linkedin_url"]},
@@ -45,7 +45,7 @@ def test_find_many_gives_one_result_per_query_in_input_order(
         assert r.unwrap() is not None and same_person(r.unwrap(), truth)
     nobody = results[2]
     assert (nobody.ok, nobody.person, nobody.error, nobody.unwrap()) == (True, None, None, None)
-    for i, word in ((3, "emial"), (4, "dict"), (5, "email"), (6, "name")):
+    for i, word in ((3, "emial"), (4, "not an email address"), (5, "email"), (6, "name")):
         r = results[i]
         assert not r.ok and r.person is None
         assert isinstance(r.error, InvalidInputError) and word in str(r.error)
@@ -89,8 +89,8 @@ def test_find_many_takes_a_generator_and_reports_progress(
         client=client,
     )
     assert [r.person.linkedin_url for r in results] == [p["linkedin_url"] for p in chosen]
-    assert calls[0] == ("finding", 0, 12) and calls[-1] == ("finding", 12, 12)
-    assert all(stage == "finding" and 0 <= done <= total == 12 for stage, done, total in calls)
+    assert calls[0] == ("finding", 0, 12) and calls[-2:] == [("finding", 12, 12), ("done", 12, 12)]
+    assert all(stage in ("finding", "done") and 0 <= done <= total == 12 for stage, done, total in calls)
 
 
 def test_find_many_of_nothing_sends_nothing(sb: Sandbox, client: amplemarket.Client, mode: str) -> None:
@@ -133,3 +133,12 @@ def test_find_many_never_has_more_than_concurrency_requests_in_flight(
     assert overlap <= concurrency
     if concurrency > 1:
         assert overlap >= 2, "requests are made concurrently"
+
+
+@pytest.mark.parametrize("queries", [["jane@techco.com"], [{"email": "jane@techco.com"}, None]], ids=["str", "none"])
+def test_a_query_that_is_not_a_mapping_raises_type_error_before_sending(
+    sb: Sandbox, client: amplemarket.Client, mode: str, queries: list[Any]
+) -> None:
+    with pytest.raises(TypeError, match=r"query \d is a \w+ .*not a dict of fields"):
+        call(mode, Person, "find_many", queries, client=client)
+    assert sent(sb, FIND) == []

@@ -83,8 +83,10 @@ def test_polls_job_is_done_at_the_third_poll(
     call(mode, job, "wait", progress=lambda *a: calls.append(a))  # polls 2 and 3
     assert (job.status, job.done) == ("completed", True)
     assert len(sent(sb, POLL)) == 3
-    assert [c[0] for c in calls] == ["processing", "completed"]
-    assert calls[-1][1] == calls[-1][2]
+    # Counted in leads, towards the 30 this job was given; the last report is the end.
+    assert [c[0] for c in calls] == ["waiting: processing", "done"]
+    assert all(total == 30 and 0 <= done <= 30 for _, done, total in calls)
+    assert calls[-1] == ("done", 30, 30)
     assert len(collect(mode, job)) == 30
 
 
@@ -112,7 +114,18 @@ def test_wait_progress_true_prints_the_job_status(
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     job = EnrichmentJob.create(linkedin_leads(people, 5), client=client).wait(progress=True)
     err = capsys.readouterr().err
-    assert f"job {job.id}" in err and "completed" in err
+    assert f"job {job.id}: waiting: processing" in err, err
+    assert f"job {job.id}: done 5/5 leads" in err, err
+
+
+@pytest.mark.amplemarket_sandbox(job_progression="polls:2")
+def test_wait_of_a_job_from_another_process_counts_results_without_a_total(
+    sb: Sandbox, client: amplemarket.Client, people: list[dict[str, Any]]
+) -> None:
+    created = EnrichmentJob.create(linkedin_leads(people, 5), client=client)
+    calls: list[tuple[str, int, int]] = []
+    EnrichmentJob.get(created.id, client=client).wait(progress=lambda *a: calls.append(a))
+    assert calls[-1] == ("done", 5, 0), calls
 
 
 @pytest.mark.amplemarket_sandbox(job_progression="seconds:0")
@@ -330,7 +343,7 @@ def test_failed_job_raises_with_the_server_errors_and_keeps_its_results(
         ([{"email": "jane@techco.com"}, {"name": "Jane Doe"}], 1, ["identifier"]),
         ([{"email": "jane@techco.com", "phone": "123"}], 0, ["`phone`"]),
         ([{"email": "jane@techco.com"}, {"email": 5}], 1, ["`email`", "string"]),
-        ([{"email": "a@techco.com"}, {"email": "b@techco.com"}, "c@techco.com"], 2, ["dict"]),
+        ([{"email": "a@techco.com"}, {"email": "b@techco.com"}, {"email": "c at techco"}], 2, ["`email`", "address"]),
         ([{"linkedin_url": ["https://www.linkedin.com/in/x"]}], 0, ["`linkedin_url`"]),
     ],
 )

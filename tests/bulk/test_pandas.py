@@ -68,7 +68,7 @@ def test_job_to_pandas_has_one_row_per_result(
 def test_to_pandas_of_enrich_results_keeps_invalid_rows(
     sb: Sandbox, client: amplemarket.Client, people: list[dict[str, Any]]
 ) -> None:
-    leads: list[Any] = [*linkedin_leads(people, 10), {"name": "Nobody"}, "not a lead"]
+    leads: list[Any] = [*linkedin_leads(people, 10), {"name": "Nobody"}, {"email": "not a lead"}]
     results = Person.enrich(leads, client=client)
     df = amplemarket.to_pandas(results)
     assert len(df) == 12

@@ -372,3 +372,31 @@ def test_account_info_with_a_wrong_key(mode: str, sb: Sandbox) -> None:
         call(mode, c, "account_info")
     assert info.value.source == {"header": "Authorization"}
     assert info.value.request == "GET /account-info"
+
+
+@pytest.mark.parametrize("source", ["argument", "environment", "default client"])
+def test_a_rejected_key_says_it_was_rejected_and_where_it_came_from(
+    mode: str, sb: Sandbox, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMPLEMARKET_BASE_URL", sb.url)
+    monkeypatch.setenv("AMPLEMARKET_API_KEY", LONG_KEY)
+    amplemarket.set_default_client(None)
+    try:
+        with pytest.raises(amplemarket.AuthenticationError) as info:
+            if source == "default client":
+                call(mode, amplemarket.Person, "find", email="jane@techco.com")
+            else:
+                c = Client(api_key=LONG_KEY) if source == "argument" else Client()
+                call(mode, amplemarket.Person, "find", email="jane@techco.com", client=c)
+    finally:
+        amplemarket.set_default_client(None)
+    message = str(info.value)
+    assert "rejected" in message and "No API key was sent" not in message, message
+    assert "amp_…cdef" in message, "the key is named the way repr names it"
+    where = {
+        "argument": "passed as Client(api_key=...)",
+        "environment": "read from the AMPLEMARKET_API_KEY environment variable",
+        "default client": "by the default client (client=None)",
+    }[source]
+    assert where in message, message
+    assert LONG_KEY not in message and LONG_KEY[4:20] not in message

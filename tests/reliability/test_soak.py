@@ -77,7 +77,7 @@ MAX_RETRIES = 20
 FIND_CONCURRENCY = 64
 
 NOWHERE = "nowhere.example"
-INVALID_LEADS: list[Any] = [{"name": "Nobody Atall"}, {"email": 7}, "not a lead"]
+INVALID_LEADS: list[Any] = [{"name": "Nobody Atall"}, {"email": 7}, {"email": "not a lead"}]
 
 REPORT: dict[str, Any] = {}
 

@@ -15,6 +15,10 @@ FAST: dict[str, Any] = {"rate_limit": None, "search_rate_limit": None, "poll_ret
 
 JOB_PATH = "/people/enrichment-requests"
 
+# The records every data set holds after its synthetic ones: Jane Doe and Sam Rivera at TechCo, used by the README.
+DOCUMENTED_PEOPLE = 2
+DOCUMENTED_COMPANIES = 1
+
 
 def client_for(sandbox: Sandbox, **kwargs: Any) -> httpx.Client:
     """An ``httpx.Client`` for ``sandbox`` sending its API key."""

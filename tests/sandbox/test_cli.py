@@ -97,7 +97,7 @@ def test_serves_until_sigint(served: list[Served]) -> None:
     code, out, err = s.stop(signal.SIGINT)
     assert code == 0, err
     assert "sandbox stopped" in out
-    assert "100 people" in out and "amp_test_sandbox" in out
+    assert "102 people" in out and "amp_test_sandbox" in out  # 100 synthetic, then the 2 the README uses
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/openapi.json", timeout=2)
 

@@ -99,6 +99,21 @@ def test_wrong_key_is_401(anon: httpx.Client, header: str) -> None:
     _unauthorized(anon.get("/account-info", headers={"Authorization": header}))
 
 
+def test_the_401_detail_tells_a_missing_key_from_a_rejected_one(anon: httpx.Client) -> None:
+    missing = error_of(anon.get("/account-info"), 401, "unauthorized")["detail"]
+    rejected = error_of(
+        anon.get("/account-info", headers={"Authorization": "Bearer amp_test_wrong"}), 401, "unauthorized"
+    )["detail"]
+    not_bearer = error_of(
+        anon.get("/account-info", headers={"Authorization": "Token amp_test_sandbox"}), 401, "unauthorized"
+    )["detail"]
+    assert "No API key was sent" in missing and "Bearer <key>" in missing
+    assert "rejected" in rejected and "No API key" not in rejected
+    assert "Bearer scheme" in not_bearer
+    assert len({missing, rejected, not_bearer}) == 3
+    assert not any("amp_test" in d for d in (missing, rejected, not_bearer)), "the sandbox never echoes a key"
+
+
 def test_basic_auth_through_httpx_is_401(sb: Sandbox) -> None:
     with httpx.Client(base_url=sb.url, auth=(sb.api_key, "")) as c:
         _unauthorized(c.get("/account-info"))

@@ -13,7 +13,7 @@ import pytest
 
 from amplemarket.testing import Sandbox
 
-from ._helpers import client_for, error_of
+from ._helpers import DOCUMENTED_COMPANIES, DOCUMENTED_PEOPLE, client_for, error_of
 
 ADA = {
     "name": "Ada Lovelace",
@@ -85,20 +85,23 @@ def test_fixed_port(small: Sandbox) -> None:
 
 def test_people_and_companies_are_sequence_views(small: Sandbox) -> None:
     people, companies = small.people, small.companies
-    assert len(people) == 200 and len(companies) == 20
-    assert people[-1] == people[199]
-    assert people[-200] == people[0]
+    # 200 synthetic people and 20 companies, then the README's documented records
+    n, m = 200 + DOCUMENTED_PEOPLE, 20 + DOCUMENTED_COMPANIES
+    assert len(people) == n and len(companies) == m
+    assert people[-1] == people[n - 1] and people[-1]["company"]["name"] == "TechCo"
+    assert [p["email"] for p in people[200:]] == ["jane@techco.com", "sam@techco.com"]
+    assert people[-n] == people[0]
     assert people[5:8] == [people[5], people[6], people[7]]
-    assert people[::50] == [people[0], people[50], people[100], people[150]]
-    assert people[190:500] == [people[i] for i in range(190, 200)]
-    assert len(list(people)) == 200
+    assert people[::50] == [people[0], people[50], people[100], people[150], people[200]]
+    assert people[190:500] == [people[i] for i in range(190, n)]
+    assert len(list(people)) == n
     assert [p["id"] for p in people][:3] == [people[i]["id"] for i in range(3)]
-    for bad in (200, -201, 10**9):
+    for bad in (n, -n - 1, 10**9):
         with pytest.raises(IndexError):
             people[bad]
     with pytest.raises(IndexError):
-        companies[20]
-    assert companies[-1] == companies[19]
+        companies[m]
+    assert companies[-1] == companies[m - 1] and companies[-1]["name"] == "TechCo"
     assert all(p["object"] == "person" for p in people[:10])
     assert all(c["object"] == "company" for c in companies[:10])
     # each read is a fresh dict: changing it changes nothing in the sandbox
@@ -135,7 +138,7 @@ def test_settings_and_credits_views(small: Sandbox) -> None:
 def test_add_person_is_found_and_keeps_unknown_fields(small: Sandbox) -> None:
     record = small.add_person(ADA)
     assert record["object"] == "person" and record["id"]
-    assert len(small.people) == 201
+    assert len(small.people) == 201 + DOCUMENTED_PEOPLE
     assert small.people[-1] == record
     assert record["x_custom"] == ADA["x_custom"]
     with client_for(small) as c:
@@ -188,9 +191,10 @@ def test_add_people_from_json_and_jsonl(small: Sandbox, tmp_path: Path) -> None:
     lines.write_text(
         "\n".join(json.dumps({"name": f"Line Person{i}", "email": f"line{i}@files.example"}) for i in range(4)) + "\n\n"
     )
-    assert small.add_people_from(many) == [200, 201, 202]
-    assert small.add_people_from(str(one)) == [203]
-    assert small.add_people_from(lines) == [204, 205, 206, 207]
+    n = 200 + DOCUMENTED_PEOPLE
+    assert small.add_people_from(many) == [n, n + 1, n + 2]
+    assert small.add_people_from(str(one)) == [n + 3]
+    assert small.add_people_from(lines) == [n + 4, n + 5, n + 6, n + 7]
     with client_for(small) as c:
         for params in (
             {"email": "JSON2@files.example"},
@@ -198,7 +202,7 @@ def test_add_people_from_json_and_jsonl(small: Sandbox, tmp_path: Path) -> None:
             {"linkedin_url": "single-object"},
         ):
             assert c.get("/people/find", params=params).status_code == 200, params
-    assert small.people[207]["name"] == "Line Person3"
+    assert small.people[207 + DOCUMENTED_PEOPLE]["name"] == "Line Person3"
 
 
 @pytest.mark.parametrize(
@@ -217,17 +221,17 @@ def test_add_people_from_json_and_jsonl(small: Sandbox, tmp_path: Path) -> None:
 def test_bad_records_raise_value_error_with_a_message(small: Sandbox, record: dict[str, Any], words: str) -> None:
     with pytest.raises(ValueError, match=words):
         small.add_person(record)
-    assert len(small.people) == 200
+    assert len(small.people) == 200 + DOCUMENTED_PEOPLE
 
 
 def test_add_people_is_all_or_nothing(small: Sandbox) -> None:
     good = {"name": "Good Person", "email": "good@batch.example"}
     with pytest.raises(ValueError, match=r"person 1"):
         small.add_people([good, {"email": "no-name@batch.example"}])
-    assert len(small.people) == 200
+    assert len(small.people) == 200 + DOCUMENTED_PEOPLE
     with client_for(small) as c:
         error_of(c.get("/people/find", params={"email": "good@batch.example"}), 404, "person_not_found")
-    assert small.add_people([good]) == [200]
+    assert small.add_people([good]) == [200 + DOCUMENTED_PEOPLE]
 
 
 def test_bad_files_raise_value_error(small: Sandbox, tmp_path: Path) -> None:
@@ -243,7 +247,7 @@ def test_bad_files_raise_value_error(small: Sandbox, tmp_path: Path) -> None:
     not_objects.write_text("[1, 2]")
     with pytest.raises(ValueError):
         small.add_people_from(not_objects)
-    assert len(small.people) == 200
+    assert len(small.people) == 200 + DOCUMENTED_PEOPLE
 
 
 # -- data ----------------------------------------------------------------------------------------------------------
@@ -262,14 +266,14 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 
 def test_companies_count_option() -> None:
     with Sandbox(people=100, companies=7) as s:
-        assert len(s.companies) == 7
+        assert len(s.companies) == 7 + DOCUMENTED_COMPANIES
         assert {p["company"]["id"] for p in s.people if p["company"]} <= {c["id"] for c in s.companies}
 
 
 def test_200k_people_start() -> None:
     with Sandbox(people=200_000, rate_limit=None) as s:
-        assert len(s.people) == 200_000
-        last = s.people[-1]
+        assert len(s.people) == 200_000 + DOCUMENTED_PEOPLE
+        last = s.people[199_999]
         with client_for(s) as c:
             r = c.get("/people/find", params={"linkedin_url": last["linkedin_url"]})
             assert r.status_code == (451 if last.get("_gdpr_removed") else 200)
@@ -332,13 +336,13 @@ def test_state_is_reset_between_tests(amplemarket_sandbox: Sandbox) -> None:
 @pytest.mark.amplemarket_sandbox(seed=5, people=50, api_key="amp_test_own")
 def test_marker_with_data_options_gives_an_own_server(amplemarket_sandbox: Sandbox) -> None:
     sb = amplemarket_sandbox
-    assert len(sb.people) == 50 and sb.seed == 5
+    assert len(sb.people) == 50 + DOCUMENTED_PEOPLE and sb.seed == 5
     assert sb.api_key == "amp_test_own"
     with client_for(sb) as c:
         assert c.get("/account-info").status_code == 200
 
 
 def test_fixture_is_the_shared_default_server(amplemarket_sandbox: Sandbox) -> None:
-    assert len(amplemarket_sandbox.people) == 10_000
+    assert len(amplemarket_sandbox.people) == 10_000 + DOCUMENTED_PEOPLE
     assert amplemarket_sandbox.seed == 0
     assert amplemarket_sandbox.api_key == "amp_test_sandbox"

@@ -65,6 +65,28 @@ pub struct Dataset {
     company_by_linkedin: HashMap<String, u32>,
 }
 
+/// Takes a hidden `_key` of an added record: one of `allowed` (any case), as the data set spells it.
+fn hidden(
+    map: &mut Map<String, Value>,
+    key: &str,
+    allowed: impl Iterator<Item = &'static str> + Clone,
+) -> Result<Option<&'static str>, RecordError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(v)) => allowed
+            .clone()
+            .find(|a| a.eq_ignore_ascii_case(&v))
+            .map(Some)
+            .ok_or_else(|| {
+                RecordError(format!(
+                    "`{key}` {v:?} is not one of {}",
+                    allowed.collect::<Vec<_>>().join(", ")
+                ))
+            }),
+        Some(other) => Err(RecordError(format!("`{key}` must be a string, not {other}"))),
+    }
+}
+
 /// Why a record a user added was refused.
 #[derive(Debug)]
 pub struct RecordError(pub String);
@@ -95,7 +117,20 @@ impl Dataset {
             let p = generate::person(seed, i as u32, &ds.companies);
             ds.push_person(p);
         }
+        ds.add_showcase();
         ds
+    }
+
+    /// The records the README, docstrings and examples use (Jane Doe at TechCo), after the synthetic ones, so
+    /// every documented call finds what it shows whatever the seed and size.
+    fn add_showcase(&mut self) {
+        let showcase: Value = serde_json::from_str(include_str!("showcase.json")).expect("showcase.json is JSON");
+        for c in showcase["companies"].as_array().into_iter().flatten() {
+            self.add_company(c.clone()).expect("a showcase company is valid");
+        }
+        for p in showcase["people"].as_array().into_iter().flatten() {
+            self.add_person(p.clone()).expect("a showcase person is valid");
+        }
     }
 
     fn push_company(&mut self, c: Company) -> u32 {
@@ -281,6 +316,10 @@ impl Dataset {
             ));
         }
         let gdpr_removed = matches!(map.remove("_gdpr_removed"), Some(Value::Bool(true)));
+        // What search filters on but the Person object does not show: one of the data set's own values, or none.
+        let seniority = hidden(&mut map, "_seniority", words::SENIORITIES.iter().copied())?;
+        let department = hidden(&mut map, "_department", words::DEPARTMENTS.iter().map(|d| d.0))?;
+        let job_function = department.and_then(|d| words::DEPARTMENTS.iter().find(|x| x.0 == d).map(|x| x.2));
         let company = match map.remove("company") {
             None | Some(Value::Null) => None,
             Some(Value::Object(c)) => Some(self.resolve_company(c)?),
@@ -312,9 +351,9 @@ impl Dataset {
             linkedin_key: linkedin_url.as_deref().map(normalize::linkedin),
             email,
             company,
-            seniority: None,
-            department: None,
-            job_function: None,
+            seniority,
+            department,
+            job_function,
             gdpr_removed,
             phone_count,
             body: PersonBody::Custom(map),
@@ -447,6 +486,29 @@ mod tests {
             "total_funding",
         ] {
             assert!(company.get(key).is_some(), "{key} missing in {company}");
+        }
+    }
+
+    #[test]
+    fn every_data_set_holds_the_documented_records() {
+        for ds in [small(), Dataset::generate(0, 1, Some(1))] {
+            let jane = ds.person_by_email("jane@techco.com").expect("jane");
+            assert_eq!(
+                ds.person_by_linkedin("https://www.linkedin.com/in/jane-doe"),
+                Some(jane)
+            );
+            assert_eq!(
+                ds.person_by_name("Jane Doe", None, Some("techco.com"), Some("VP of Engineering")),
+                Some(jane)
+            );
+            let record = ds.person_record(jane);
+            assert_eq!(record["title"], "VP of Engineering");
+            assert!(record.get("_seniority").is_none());
+            assert_eq!(ds.people[jane as usize].seniority, Some("VP"));
+            assert_eq!(record["company"]["name"], "TechCo");
+            assert_eq!(record["phone_numbers"].as_array().map(Vec::len), Some(2));
+            let techco = ds.company_by_domain("techco.com").expect("techco");
+            assert_eq!(ds.company_json(techco)["industry"], "Software Development");
         }
     }
 
