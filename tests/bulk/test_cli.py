@@ -9,23 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import CREATE, FIND, against, cli, domain_of, read_rows, read_state, sent, state_file, write_rows
 
 import amplemarket
 from amplemarket.testing import Sandbox
 
-from ._helpers import (
-    CREATE,
-    FIND,
-    against,
-    cli,
-    domain_of,
-    leads_sent,
-    read_rows,
-    read_state,
-    sent,
-    state_file,
-    write_rows,
-)
+from ._helpers import leads_sent
 
 # What the SDK's messages say in Python, which a CLI error must not: each has a flag the user types instead.
 PYTHONISMS = ("Client(", "api_key=", "Sandbox", "EnrichmentJob", "wait()", "`", "company_name", "company_domain",

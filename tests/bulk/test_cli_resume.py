@@ -4,9 +4,12 @@ summary of a resumed run counts the credits of the whole run."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,16 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-
-from amplemarket.testing import Sandbox
-
-from ._helpers import (
+from support import (
     CREATE,
+    ENV,
     POLL,
     against,
     cli,
-    leads_sent,
-    mixed_leads,
     read_rows,
     read_state,
     sent,
@@ -32,6 +31,10 @@ from ._helpers import (
     wait_for,
     write_rows,
 )
+
+from amplemarket.testing import Sandbox
+
+from ._helpers import leads_sent, mixed_leads
 
 COLUMNS = ["Email", "LinkedIn URL"]
 
@@ -121,67 +124,110 @@ def test_sigkill_after_the_job_id_is_recorded_then_resume_submits_nothing_twice(
 def test_sigkill_before_the_job_id_is_recorded_creates_no_second_job(
     sb: Sandbox, tmp_path: Path, api: httpx.Client, people: list[dict[str, Any]], procs: list[subprocess.Popen[str]]
 ) -> None:
+    """The server creates the job but the run dies before it reads the answer: the job exists, its id is in no state
+    file, and the resumed run must get that same job back (by its idempotency key), not start a second one."""
     src, _ = lead_file(tmp_path / "leads.csv", people[:40])
     out = tmp_path / "enriched.jsonl"
+    sb.script(CREATE, [{"status": 200, "delay": 3}])  # the real creation, answered after 3 s
     proc = start_cli("enrich", str(src), "-o", str(out), *against(sb), cwd=tmp_path)
     procs.append(proc)
-    assert wait_for(lambda: read_state(out), timeout=30, every=0.001), "the state file comes before the job"
-    kill(proc)
+    assert wait_for(lambda: [r["outcome"] for r in sent(sb, CREATE)] == ["pending"], timeout=30), sent(sb, CREATE)
+    # Frozen while it waits for the answer, the run never reads it; the server still creates the job and answers.
+    proc.send_signal(signal.SIGSTOP)
+    answered = wait_for(lambda: [(r["outcome"], r["status"]) for r in sent(sb, CREATE)] == [("completed", 202)], 30)
+    assert answered, sent(sb, CREATE)
+    code, _, _ = kill(proc)
+    assert code == -signal.SIGKILL
     state = read_state(out)
     assert state is not None and "api_key" not in json.dumps(state)
-    key = state["chunks"][0]["idempotency_key"]
+    (chunk,) = state["chunks"]
+    assert chunk.get("job_id") is None, "the killed run never recorded the job it created"
+    key = chunk["idempotency_key"]
     assert key
 
     resumed = cli("enrich", str(src), "-o", str(out), "--resume", "--json", *against(sb), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     (job_id,) = json.loads(resumed.stdout)["jobs"]
     creates = sent(sb, CREATE)
-    assert 1 <= len(creates) <= 2
-    assert {r["headers"].get("idempotency-key") for r in creates} == {key}, "a repeated create reuses its key"
-    assert api.get(f"/people/enrichment-requests/{job_id + 1}").status_code == 404, "no second job was started"
+    assert len(creates) == 2, "the resumed run sent the creation again"
+    assert [r["headers"].get("idempotency-key") for r in creates] == [key, key], "a repeated create reuses its key"
+    # Job ids count up one by one: the job the killed run created is the only one.
+    assert api.get(f"/people/enrichment-requests/{job_id}").status_code == 200
+    for other in (job_id - 1, job_id + 1):
+        assert api.get(f"/people/enrichment-requests/{other}").status_code == 404, "no second job was started"
     assert len(read_rows(out)) == 40 and not state_file(out).exists()
 
 
+# Runs the CLI (the arguments after the output path) and SIGKILLs it the moment a finished temporary file is about
+# to replace the output (``os.replace`` and ``os.rename`` raise the "os.rename" audit event). So every run dies at the
+# same point, with all its rows written and none of them in place; a CLI that wrote its output in place would never
+# get there, and would exit normally instead.
+KILLED_AT_THE_OUTPUT = r"""
+import os, signal, sys
+out = os.path.abspath(sys.argv[1])
+
+
+def at_the_output(event, args):
+    if event == "os.rename" and os.path.abspath(os.fsdecode(args[1])) == out:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+sys.addaudithook(at_the_output)
+from amplemarket.cli import main
+
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def killed_at_the_output(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``amplemarket enrich ARGS -o OUT``, killed as it puts its output in place (see ``KILLED_AT_THE_OUTPUT``)."""
+    return subprocess.run(
+        [sys.executable, "-c", KILLED_AT_THE_OUTPUT, str(out), "enrich", *args, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+        encoding="utf-8",
+    )
+
+
 @pytest.mark.amplemarket_sandbox(job_progression="immediate")
-def test_an_interrupted_write_never_leaves_a_half_written_output(
-    sb: Sandbox, tmp_path: Path, procs: list[subprocess.Popen[str]]
-) -> None:
+def test_an_interrupted_write_never_leaves_a_half_written_output(sb: Sandbox, tmp_path: Path) -> None:
     src, _ = lead_file(tmp_path / "leads.csv", sb.people[:3_000])
     out = tmp_path / "enriched.csv"
 
-    def temp_file() -> bool:
-        names = [p.name for p in tmp_path.iterdir()]
-        return any(n.startswith(f".{out.name}.") and n.endswith(".tmp") and "amplemarket-state" not in n for n in names)
+    def temporaries() -> list[Path]:
+        """Temporary output files (not the state file's) in the output's folder."""
+        return [
+            p
+            for p in tmp_path.iterdir()
+            if p.name.startswith(f".{out.name}.") and p.name.endswith(".tmp") and "amplemarket-state" not in p.name
+        ]
 
-    def interrupted_run(resume: bool) -> bool:
-        """Runs enrich and SIGKILLs it the moment its temporary output appears; whether it was caught writing."""
-        proc = start_cli("enrich", str(src), "-o", str(out), *(["--resume"] if resume else []), *against(sb))
-        procs.append(proc)
-        caught = wait_for(lambda: temp_file() or proc.poll() is not None, timeout=60, every=0.0005)
-        writing = bool(caught) and proc.poll() is None
-        kill(proc)
-        return writing
+    def rows_in(tmp: Path) -> int:
+        return len(list(csv.DictReader(io.StringIO(tmp.read_text(encoding="utf-8"), newline=""))))
 
-    # Killed while writing -> no output at all, never a partial one. (A run that finishes before it is caught
-    # writing must have written a complete file; a few tries make sure the kill does land mid-write.)
-    caught = False
-    for _ in range(3):
-        caught = interrupted_run(resume=state_file(out).exists())
-        if caught:
-            assert not out.exists()
-            break
-        assert len(read_rows(out)) == 3_000
-        out.unlink()
-    assert caught, "the run was never caught while writing its output"
+    # Killed with every row written to its temporary file, none in place: no output at all, never a partial one.
+    first = killed_at_the_output(out, str(src), *against(sb))
+    assert first.returncode == -signal.SIGKILL, first.stderr
+    assert not out.exists()
+    (tmp,) = temporaries()
+    assert rows_in(tmp) == 3_000, "the kill landed after the rows were written"
 
-    proc = cli("enrich", str(src), "-o", str(out), "--resume", *against(sb))
-    assert proc.returncode == 0, proc.stderr
+    resumed = cli("enrich", str(src), "-o", str(out), "--resume", *against(sb))
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(sent(sb, CREATE)) == 1, "the resumed run used the killed run's job"
     complete = out.read_bytes()
     assert len(read_rows(out)) == 3_000
+    assert not temporaries(), "the killed run's temporary file was cleaned up"
 
-    # A second run over an existing output, killed while writing, leaves the previous file intact.
-    interrupted_run(resume=False)
-    assert out.read_bytes() == complete or len(read_rows(out)) == 3_000
+    # A second run over an existing output, killed at the same point, leaves the previous file intact.
+    second = killed_at_the_output(out, str(src), *against(sb))
+    assert second.returncode == -signal.SIGKILL, second.stderr
+    assert len(sent(sb, CREATE)) == 2, "the second run was a new one (its own job)"
+    assert out.read_bytes() == complete
+    (tmp,) = temporaries()
+    assert rows_in(tmp) == 3_000
 
 
 @pytest.mark.amplemarket_sandbox(job_progression="seconds:2")

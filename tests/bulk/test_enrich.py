@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from support import CREATE, DOCUMENTED_PEOPLE, FAST, call, same_person, sent
 
 import amplemarket
 from amplemarket import EnrichmentResult, JobTimeoutError, Person
 from amplemarket.testing import Sandbox
 
-from ._helpers import CREATE, DOCUMENTED_PEOPLE, FAST, call, leads_sent, mixed_leads, same_person, sent
+from ._helpers import leads_sent, mixed_leads
 
 # Leads the SDK cannot send, with a word its error must contain.
 INVALID: list[tuple[Any, str]] = [

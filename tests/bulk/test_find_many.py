@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 import pytest
+from support import FIND, call, same_person, sent
 
 import amplemarket
 from amplemarket import FindResult, InvalidInputError, Person
 from amplemarket.testing import Sandbox
 
-from ._helpers import FIND, call, max_overlap, same_person, sent
+from ._helpers import max_overlap
 
 
 def test_find_many_gives_one_result_per_query_in_input_order(

@@ -12,12 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from support import CREATE, PATCH, POLL, call, last_seq, same_person, sent
 
 import amplemarket
 from amplemarket import EnrichmentJob, EnrichmentResult, InvalidInputError, JobFailedError, JobTimeoutError
 from amplemarket.testing import Sandbox
 
-from ._helpers import CREATE, PATCH, POLL, call, collect, last_seq, leads_sent, pages, same_person, sent
+from ._helpers import collect, leads_sent, pages
 
 
 def linkedin_leads(people: list[dict[str, Any]], n: int) -> list[dict[str, str]]:

@@ -1,75 +1,20 @@
-"""Fixtures for the client suites: a sandbox with fast settings, a client for it with pacing off, the data set as
-ground truth, and ``call()`` to run an operation in its blocking or awaitable form.
+"""The client suites' own fixtures: the sandbox keeps its poll Retry-After, and data-set picks for lookups.
 
-Every test talks real HTTP to a real sandbox; nothing mocks the transport.
+The shared fixtures (``sb``, ``client``, ``api``, ``mode``, ``people``, ``live``…) are in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-
-import amplemarket
-from amplemarket.testing import Sandbox
-
-from ._helpers import FAST
-
-_ENV = ("AMPLEMARKET_API_KEY", "AMPLEMARKET_BASE_URL", "AMPLEMARKET_LOG")
-
-# The people of a sandbox, read once per server (building 10,000 records costs about a second).
-_TRUTH: dict[tuple[str, int], list[dict[str, Any]]] = {}
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test sees the developer's AMPLEMARKET_* variables or another test's default client."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    amplemarket.set_default_client(None)
-    yield
-    amplemarket.set_default_client(None)
+from support import FAST
 
 
 @pytest.fixture
-def sb(request: pytest.FixtureRequest, amplemarket_sandbox: Sandbox) -> Sandbox:
-    """The ``amplemarket_sandbox`` fixture with the FAST settings, unless the test's marker sets them."""
-    marker = request.node.get_closest_marker("amplemarket_sandbox")
-    given = marker.kwargs if marker else {}
-    changes = {k: v for k, v in FAST.items() if k not in given}
-    if changes:
-        amplemarket_sandbox.configure(**changes)
-    return amplemarket_sandbox
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> Iterator[amplemarket.Client]:
-    """A client for the sandbox with client-side pacing off."""
-    with sb.client(rate_limit=False) as c:
-        yield c
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    """Runs a test once with the blocking form of each call and once with its ``_async`` twin."""
-    return str(request.param)
-
-
-@pytest.fixture
-def people(sb: Sandbox) -> list[dict[str, Any]]:
-    """Every person of the sandbox as a full record (the truth the API answers from)."""
-    key = (sb.url, len(sb.people))
-    if key not in _TRUTH:
-        _TRUTH[key] = list(sb.people)
-    return _TRUTH[key]
-
-
-@pytest.fixture
-def live(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The people not removed for GDPR."""
-    return [p for p in people if not p.get("_gdpr_removed")]
+def fast_settings() -> dict[str, Any]:
+    """``FAST`` without ``poll_retry_after``: these suites talk to the sandbox with its own poll pacing."""
+    return {k: v for k, v in FAST.items() if k != "poll_retry_after"}
 
 
 @pytest.fixture
@@ -91,10 +36,3 @@ def full_person(live: list[dict[str, Any]]) -> dict[str, Any]:
         ):
             return p
     raise AssertionError("the data set has no fully populated person")
-
-
-@pytest.fixture
-def api(sb: Sandbox) -> Iterator[httpx.Client]:
-    """A plain ``httpx.Client`` for the sandbox (to see exactly what the server sends)."""
-    with httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=30.0) as c:
-        yield c

@@ -4,15 +4,16 @@ managers, ``close()``, the default client, ``repr`` without the key, and ``accou
 from __future__ import annotations
 
 import math
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from support import FIND, call, domain_of, sent
 
 import amplemarket
 from amplemarket import Client, Company, Person
 from amplemarket.testing import Sandbox
-
-from ._helpers import FIND, call, domain_of, sent
 
 LONG_KEY = "amp_test_0123456789abcdef0123456789abcdef"
 
@@ -212,20 +213,53 @@ def test_with_options_timeout(mode: str, sb: Sandbox, target: dict[str, Any]) ->
         call(mode, Person, "find", email=target["email"], client=c.with_options(timeout=0.2))
 
 
-def test_with_options_shares_the_pool(sb: Sandbox, target: dict[str, Any]) -> None:
+def test_with_options_copies_all_work_and_close_together(sb: Sandbox, target: dict[str, Any]) -> None:
     c = sb.client(rate_limit=False)
     copy = c.with_options(max_retries=1, timeout=10.0)
-    assert Person.find(email=target["email"], client=copy) is not None
-    c.close()  # one pool: closing it closes every copy sharing it
-    assert copy.closed
-    with pytest.raises(amplemarket.ClientClosedError):
-        Person.find(email=target["email"], client=copy)
+    other = c.with_options(user_agent="my-app/2.0")  # a pool of its own (the user agent is built in), one closed state
+    for client in (c, copy, other):
+        assert Person.find(email=target["email"], client=client).id == target["id"]
+    assert len(sent(sb, FIND)) == 3
+    copy.close()  # closing a copy closes the pool it shares, so the original and every other copy
+    assert c.closed and copy.closed and other.closed
+    for client in (c, copy, other):
+        with pytest.raises(amplemarket.ClientClosedError):
+            Person.find(email=target["email"], client=client)
+    assert len(sent(sb, FIND)) == 3, "a closed client sends nothing"
+
+
+CONNECTED = "01"  # the TCP state ESTABLISHED in /proc/net/tcp
+
+
+def connections_to(port: int) -> int:
+    """This machine's open TCP connections to ``port`` on IPv4 (their client ends), from /proc/net/tcp."""
+    with open("/proc/net/tcp", encoding="ascii") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sum(1 for row in rows if int(row[2].rsplit(":", 1)[1], 16) == port and row[3] == CONNECTED)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="counts connections in /proc/net/tcp (Linux)")
+@pytest.mark.amplemarket_sandbox(seed=1, people=50)  # a server of its own: no other client holds connections to it
+def test_with_options_copies_share_one_pooled_connection(sb: Sandbox, target: dict[str, Any]) -> None:
+    with sb.client(rate_limit=False) as c:
+        copy = c.with_options(max_retries=1, timeout=10.0)
+        for client in (c, copy, c, copy):
+            assert Person.find(email=target["email"], client=client).id == target["id"]
+            # The client hands a finished connection back to its pool on a background task; a moment's pause makes
+            # sure it is there for the next call (which would otherwise open another, even in a shared pool).
+            time.sleep(0.05)
+        assert connections_to(sb.port) == 1, "the copy used the original's pooled connection"
+        # A different connect timeout needs a pool of its own: the count does see a second pool.
+        separate = c.with_options(connect_timeout=2.0)
+        assert Person.find(email=target["email"], client=separate).id == target["id"]
+        assert connections_to(sb.port) == 2
+        assert len(sent(sb, FIND)) == 5
 
 
 @pytest.mark.parametrize(
     "kwargs", [{"user_agent": "my-app/2.0"}, {"connect_timeout": 2.0}], ids=lambda k: next(iter(k))
 )
-def test_with_options_shares_the_pool_whatever_changes(kwargs: dict[str, Any]) -> None:
+def test_with_options_copies_close_with_the_original_whatever_changes(kwargs: dict[str, Any]) -> None:
     c = Client(api_key=LONG_KEY, base_url="http://127.0.0.1:9")
     copy = c.with_options(**kwargs)
     c.close()

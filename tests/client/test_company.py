@@ -6,12 +6,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from support import COMPANY, call, domain_of, sent
 
 import amplemarket
 from amplemarket import Company
 from amplemarket.testing import Sandbox
-
-from ._helpers import COMPANY, call, domain_of, sent
 
 
 @pytest.fixture

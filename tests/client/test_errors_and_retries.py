@@ -10,12 +10,11 @@ import time
 from typing import Any
 
 import pytest
+from support import FIND, MIN_FIRST_BACKOFF, SEARCH, call, sent, wait_for
 
 import amplemarket
 from amplemarket import Company, Person
 from amplemarket.testing import Sandbox
-
-from ._helpers import FIND, SEARCH, call, sent, wait_for
 
 # -- status -> class -----------------------------------------------------------------------------------------------
 
@@ -242,7 +241,10 @@ def test_unreadable_retry_after_falls_back_to_backoff(
 ) -> None:
     sb.script(FIND, [{"status": 503, "headers": {"Retry-After": value}}, 200])
     assert call(mode, Person, "find", email=target["email"], client=client).id == target["id"]
-    assert [r["status"] for r in sent(sb, FIND)] == [503, 200]
+    first, second = sent(sb, FIND)
+    assert (first["status"], second["status"]) == (503, 200)
+    # The retry waited out the backoff: read as "0" (or a negative wait), the value would have sent it at once.
+    assert second["time"] - first["time"] >= MIN_FIRST_BACKOFF
 
 
 @pytest.mark.parametrize("status", [429, 503])

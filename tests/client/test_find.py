@@ -9,12 +9,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from support import FIND, call, domain_of, public, sent
 
 import amplemarket
 from amplemarket import Person, PhoneNumber
 from amplemarket.testing import Sandbox
-
-from ._helpers import FIND, call, domain_of, public, sent
 
 
 def _query(entry: dict[str, Any]) -> dict[str, str]:

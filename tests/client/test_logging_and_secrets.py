@@ -10,12 +10,11 @@ import traceback
 from typing import Any
 
 import pytest
+from support import FIND, call, domain_of
 
 import amplemarket
 from amplemarket import Company, Person
 from amplemarket.testing import Sandbox
-
-from ._helpers import FIND, call, domain_of
 
 KEY = "amp_test_" + secrets.token_hex(16)
 WRONG_KEY = "amp_test_" + secrets.token_hex(16)

@@ -10,67 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support import COMPANY_FIELDS, FIND, PERSON_FIELDS, PHONE_FIELDS, call, domain_of, public
 
 import amplemarket
 from amplemarket import Company, Person, PhoneNumber
 from amplemarket.testing import Sandbox
-
-from ._helpers import FIND, call, domain_of, public
-
-PERSON_FIELDS = [
-    "id",
-    "object",
-    "name",
-    "first_name",
-    "last_name",
-    "linkedin_url",
-    "email",
-    "gender",
-    "title",
-    "headline",
-    "about",
-    "current_position_start_date",
-    "current_position_description",
-    "location",
-    "image_url",
-    "location_details",
-    "experiences",
-    "educations",
-    "languages",
-]
-COMPANY_FIELDS = [
-    "id",
-    "object",
-    "name",
-    "linkedin_url",
-    "website",
-    "overview",
-    "logo_url",
-    "founded_year",
-    "traffic_rank",
-    "sic_codes",
-    "naics_codes",
-    "type",
-    "total_funding",
-    "latest_funding_stage",
-    "latest_funding_date",
-    "keywords",
-    "estimated_number_of_employees",
-    "followers",
-    "size",
-    "industry",
-    "location",
-    "location_details",
-    "locations",
-    "is_b2b",
-    "is_b2c",
-    "technologies",
-    "department_headcount",
-    "job_function_headcount",
-    "estimated_revenue",
-    "revenue",
-]
-PHONE_FIELDS = ["id", "object", "number", "type", "source"]
 
 
 @pytest.fixture

@@ -19,12 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from support import COMPANY, FIND, SEARCH, call, domain_of, sent, wait_for
 
 import amplemarket
 from amplemarket import Company, Person
 from amplemarket.testing import Sandbox
-
-from ._helpers import COMPANY, FIND, SEARCH, call, domain_of, sent, wait_for
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals / fork")
 

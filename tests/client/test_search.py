@@ -10,12 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support import SEARCH, call, public, sent
 
 import amplemarket
 from amplemarket import Person, SearchPage
 from amplemarket.testing import Sandbox
-
-from ._helpers import SEARCH, call, public, sent
 
 
 def _company_with(

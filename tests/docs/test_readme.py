@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import csv
 import inspect
 import json
-import os
 import re
 import shlex
 import shutil
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import ENV, free_port, read_rows
 
 import amplemarket
 from amplemarket.testing import Sandbox
@@ -206,12 +205,6 @@ def test_docstring_examples_run(module: Any, docs_sandbox: Sandbox) -> None:
 # -- the README's command lines ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _amplemarket() -> str:
     exe = shutil.which("amplemarket", path=str(Path(sys.executable).parent))
     assert exe, "the amplemarket console script is not installed"
@@ -225,19 +218,8 @@ def _written(words: list[str], cwd: Path) -> Path | None:
     return None
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".csv":
-        return list(csv.DictReader(text.splitlines()))
-    if path.suffix == ".jsonl":
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    return list(json.loads(text))
-
-
 def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMPLEMARKET_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
+    return ENV | {"PYTHONIOENCODING": "utf-8"}
 
 
 @pytest.mark.parametrize("command", [c for c in command_lines() if not c.startswith("amplemarket sandbox")])
@@ -254,7 +236,7 @@ def test_every_command_line_of_the_readme_works_against_the_sandbox(command: str
     assert "no match" not in said.lower(), f"{command} found nothing:\n{said}"
     out = _written(words, tmp_path)
     if out is not None:
-        rows = _rows(out)
+        rows = read_rows(out)
         assert rows, f"{command} wrote no rows"
         if words[1] == "enrich":
             assert any(r.get("status") == "enriched" for r in rows), f"{command} enriched nobody"
@@ -273,7 +255,7 @@ def test_the_readme_sandbox_command_serves_until_interrupted(tmp_path: Path) -> 
     port = words[words.index("--port") + 1]
     with socket.socket() as s:
         if s.connect_ex(("127.0.0.1", int(port))) == 0:
-            words[words.index("--port") + 1] = port = str(_free_port())
+            words[words.index("--port") + 1] = port = str(free_port())
     proc = subprocess.Popen(
         [_amplemarket(), *words[1:]], cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

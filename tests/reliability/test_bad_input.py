@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from bulk._helpers import CREATE, FIND, POLL, last_seq, sent
+from support import COMPANY, CREATE, FIND, MIN_FIRST_BACKOFF, POLL, SEARCH, last_seq, sent
 
 import amplemarket
 from amplemarket import Client, Company, EnrichmentJob, Person, RateLimits
@@ -48,8 +48,6 @@ from amplemarket.errors import (
 )
 from amplemarket.testing import Sandbox
 
-COMPANY = "GET /companies/find"
-SEARCH = "POST /people/search"
 KEY = "amp_test_0123456789abcdef0123456789abcdef"
 # What a Rust panic or backtrace looks like when it leaks to the user.
 RUST_LEAKS = ("panicked at", "RUST_BACKTRACE", ".rs:", "stack backtrace")
@@ -87,6 +85,8 @@ class Case:
     options: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     sends: bool = False  # client side: a value passed through as documented (the request goes out)
+    # Server side: what the scripted route's requests must show afterwards (their log entries, oldest first).
+    sent_as: Callable[[list[dict[str, Any]]], None] | None = None
 
 
 def case(name: str, run: Callable[[Ctx], Any], raises: type[BaseException] | None = None, *says: str, **kw: Any) -> Any:
@@ -568,6 +568,13 @@ def found(ctx: Ctx) -> Any:
     return Person.find(email=ctx.email, client=ctx.client)
 
 
+def backed_off(log: list[dict[str, Any]]) -> None:
+    """An unreadable Retry-After is no wait at all: the retry came after the client's own backoff."""
+    first, second = log
+    assert (first["status"], second["status"]) == (503, 200), log
+    assert second["time"] - first["time"] >= MIN_FIRST_BACKOFF, log
+
+
 async def found_async(ctx: Ctx) -> Any:
     return await Person.find_async(email=ctx.email, client=ctx.client)
 
@@ -763,6 +770,7 @@ SERVER_CASES = [
         holds=lambda p: p is not None,
         steps=[retry_after(503, "later, maybe"), 200],
         options={"max_retries": 1},
+        sent_as=backed_off,
     ),
     case(
         "find/retry-after-huge-number",
@@ -1029,8 +1037,11 @@ def test_server_side_bad_responses(c: Case, ctx: Ctx, capfd: pytest.CaptureFixtu
     if c.options:
         ctx.client = ctx.client.with_options(**c.options)
     ctx.sb.script(c.route, steps)
+    since = last_seq(ctx.sb)
     value, exc = outcome(ctx, c.run)
     check(c, value, exc)
+    if c.sent_as is not None:
+        c.sent_as(sent(ctx.sb, c.route, since))
     if exc is not None:
         assert isinstance(exc, amplemarket.AmplemarketError)
         assert not isinstance(exc, InvalidInputError | ConfigurationError)  # nothing was wrong with the call

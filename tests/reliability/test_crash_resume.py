@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bulk._helpers import (
+from support import (
     CREATE,
     POLL,
     against,

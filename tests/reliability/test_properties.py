@@ -15,7 +15,6 @@ Every example talks real HTTP to the sandbox where the server is involved.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import re
 from typing import Any
@@ -23,28 +22,18 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from bulk._helpers import CREATE, FIND, last_seq, sent
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
+from support import CREATE, FIND, SEARCH, examples, last_seq, sent
 
 from amplemarket import Client, Company, EnrichmentJob, EnrichmentResult, InvalidInputError, Person, PhoneNumber
 from amplemarket.testing import Sandbox
 
-SEARCH = "POST /people/search"
 LEAD_KEYS = ("email", "linkedin_url", "linkedin_id", "name", "title", "company_name", "company_domain")
 
-# Derandomized unless HYPOTHESIS_EXPLORE is set: CI sees the same examples on every run (a red build always means a
-# change), while `HYPOTHESIS_EXPLORE=1 pytest tests/reliability/test_properties.py` searches new ones.
-EXPLORE = bool(os.environ.get("HYPOTHESIS_EXPLORE"))
-SERVER = settings(
-    deadline=None,
-    max_examples=150,
-    derandomize=not EXPLORE,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-OFFLINE = settings(
-    deadline=None, max_examples=150, derandomize=not EXPLORE, suppress_health_check=[HealthCheck.too_slow]
-)
+# Derandomized unless HYPOTHESIS_EXPLORE is set (see support.py): CI sees the same examples on every run.
+SERVER = examples(150)
+OFFLINE = examples(150, fixtures=False)
 
 # -- strategies ----------------------------------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 import pytest
 import trustme
-from bulk._helpers import CLI, ENV, FIND, POLL, call, domain_of, read_state, wait_for, write_rows
+from support import CLI, ENV, FIND, POLL, call, domain_of, read_state, sent, wait_for, write_rows
 
 import amplemarket
 from amplemarket import Company, EnrichmentJob, Person
@@ -554,7 +554,7 @@ def test_cli_killed_mid_run_leaves_no_key_in_its_state_file(
         # The job exists and its id is on disk: the run is now waiting for a job that never completes.
         state = wait_for(lambda: (s := read_state(out)) and all(c.get("job_id") for c in s["chunks"]) and s, 60)
         assert state, "the state file never recorded the job"
-        assert wait_for(lambda: len([r for r in sb.requests if r["route"] == POLL]) >= 1, 30)
+        assert wait_for(lambda: len(sent(sb, POLL)) >= 1, 30)
         proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=60)
     finally:

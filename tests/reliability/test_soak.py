@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from bulk._helpers import CREATE, FIND, POLL, call, domain_of, same_person
+from support import CREATE, FIND, POLL, call, domain_of, last_seq, same_person, sent
 
 import amplemarket
 from amplemarket import EnrichmentJob, EnrichmentResult, FindResult, JobTimeoutError, Person, RateLimits
@@ -446,7 +446,7 @@ def test_a_creation_cut_short_fails_only_its_leads_and_is_not_sent_again(
     with sb.client(rate_limit=False, max_retries=3) as client:
         results = Person.enrich(leads, client=client)
     assert len(results) == len(leads)
-    creates = [r for r in sb.requests if r["route"] == CREATE]
+    creates = sent(sb, CREATE)
     assert len(creates) == 2 and len({r["headers"]["idempotency-key"] for r in creates}) == 2, "nothing sent twice"
     cut = slice(0, JOB_SIZE) if which == 0 else slice(JOB_SIZE, None)
     kept = slice(JOB_SIZE, None) if which == 0 else slice(0, JOB_SIZE)
@@ -465,7 +465,7 @@ def test_a_creation_cut_short_is_sent_again_with_its_key_when_the_key_is_trusted
     sb.script(CREATE, [CUT_SHORT[failure]])
     with sb.client(rate_limit=False, max_retries=3, trust_idempotency_key=True) as client:
         results = call(mode, Person, "enrich", leads, client=client)
-    creates = [r for r in sb.requests if r["route"] == CREATE]
+    creates = sent(sb, CREATE)
     keys = [r["headers"]["idempotency-key"] for r in creates]
     assert len(creates) == 3 and keys[0] == keys[1] != keys[2], "the cut creation, sent again with its own key"
     jobs = {int(r["path"].rsplit("/", 1)[1]) for r in sb.requests if r["route"] == POLL}
@@ -493,7 +493,7 @@ def test_when_no_job_starts_enrich_raises_the_first_error(
     sb.script(CREATE, steps)
     with sb.client(rate_limit=False, max_retries=3) as client, pytest.raises(error) as caught:
         call(mode, Person, "enrich", leads, client=client)
-    creates = [r for r in sb.requests if r["route"] == CREATE]
+    creates = sent(sb, CREATE)
     refused = error in (amplemarket.AuthenticationError, amplemarket.InsufficientCreditsError)
     assert len(creates) == (1 if refused else 2), "a refusal stops the next chunks; a failure does not"
     if not refused:
@@ -523,7 +523,7 @@ def test_a_stuck_job_ends_at_its_deadline_with_an_error_naming_it(
     stuck: tuple[Sandbox, list[dict[str, str]]], how: str, mode: str
 ) -> None:
     sb, leads = stuck
-    since = sb.requests[-1]["seq"] if sb.requests else 0
+    since = last_seq(sb)
     sb.script(CREATE, [200])  # the creation is not what this test is about: keep it out of the random faults
     with sb.client(rate_limit=ENRICH_LIMITS[1], max_retries=MAX_RETRIES) as client:
         started = time.monotonic()

@@ -8,22 +8,15 @@ import selectors
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
+import support
+from support import CLI, free_port
 
-CLI = [sys.executable, "-m", "amplemarket.cli"]
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+# Without PYTHONUNBUFFERED: the CLI's own flushing is what gets the banner through the pipe.
+ENV = {k: v for k, v in support.ENV.items() if k != "PYTHONUNBUFFERED"}
 
 
 class Served:
@@ -70,24 +63,11 @@ class Served:
         out, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, self.printed + out, err
 
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate(timeout=10)
 
-
-@pytest.fixture
-def served() -> Iterator[list[Served]]:
-    started: list[Served] = []
-    yield started
-    for s in started:
-        s.kill()
-
-
-def test_serves_until_sigint(served: list[Served]) -> None:
+def test_serves_until_sigint(procs: list[subprocess.Popen[str]]) -> None:
     port = free_port()
     s = Served("--port", str(port), "--people", "100")
-    served.append(s)
+    procs.append(s.proc)
     url = s.wait_serving()
     assert url == f"http://127.0.0.1:{port}"
     r = httpx.get(f"{url}/account-info", headers={"Authorization": "Bearer amp_test_sandbox"})
@@ -102,12 +82,12 @@ def test_serves_until_sigint(served: list[Served]) -> None:
         httpx.get(f"{url}/openapi.json", timeout=2)
 
 
-def test_port_zero_and_settings_flags(served: list[Served]) -> None:
+def test_port_zero_and_settings_flags(procs: list[subprocess.Popen[str]]) -> None:
     s = Served(
         "--port", "0", "--people", "50", "--seed", "9", "--api-key", "amp_test_cli", "--no-rate-limits",
         "--job-progression", "immediate", "--set", "email_credits=7", "--set", "content_type=application/vnd.amp+json",
     )  # fmt: skip
-    served.append(s)
+    procs.append(s.proc)
     url = s.wait_serving()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and not url.endswith(":0")
     headers = {"Authorization": "Bearer amp_test_cli"}
@@ -178,9 +158,9 @@ def test_help(args: list[str]) -> None:
             assert flag in proc.stdout
 
 
-def test_non_loopback_host_warns_on_stderr(served: list[Served]) -> None:
+def test_non_loopback_host_warns_on_stderr(procs: list[subprocess.Popen[str]]) -> None:
     s = Served("--host", "0.0.0.0", "--port", "0", "--people", "10")
-    served.append(s)
+    procs.append(s.proc)
     port = s.wait_serving().rsplit(":", 1)[1]
     assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200
     code, _, err = s.stop()
@@ -190,10 +170,10 @@ def test_non_loopback_host_warns_on_stderr(served: list[Served]) -> None:
     assert "UserWarning" not in err and ".py:" not in err, err
 
 
-def test_sigint_right_after_the_banner_still_stops_cleanly(served: list[Served]) -> None:
+def test_sigint_right_after_the_banner_still_stops_cleanly(procs: list[subprocess.Popen[str]]) -> None:
     for _ in range(10):  # the race is lost about two times in three; ten clean stops in a row mean it is gone
         s = Served("--port", "0", "--people", "10")
-        served.append(s)
+        procs.append(s.proc)
         s.wait_serving()
         code, out, err = s.stop(signal.SIGINT)
         assert code == 0, err[-500:]

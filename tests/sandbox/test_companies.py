@@ -6,10 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
+from support import domain_of, error_of, is_json_content_type
 
 from amplemarket.testing import Sandbox
-
-from ._helpers import domain_of, error_of, is_json_content_type
 
 FIND = "/companies/find"
 
@@ -67,8 +66,13 @@ def test_every_company_is_found_by_domain(sb: Sandbox, api: httpx.Client) -> Non
 
 
 def test_company_finds_cost_nothing(sb: Sandbox, api: httpx.Client, company: dict[str, Any]) -> None:
-    api.get(FIND, params={"domain": domain_of(company)})
-    assert sb.credits["charges"] == []
+    before = sb.credits
+    for params in ({"domain": domain_of(company)}, {"linkedin_url": company["linkedin_url"]}):
+        r = api.get(FIND, params=params)
+        assert r.status_code == 200, r.text
+        assert r.json() == company
+    assert sb.credits == before  # no charge, both balances as they were
+    assert before["charges"] == []
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,15 @@ import threading
 from typing import Any
 
 import httpx
+from support import client_for
 
 from amplemarket.testing import Sandbox
 
-from ._helpers import JOB_PATH, client_for, live
+from ._helpers import JOB_PATH
 
 
-async def test_200_concurrent_finds_are_all_answered_correctly(sb: Sandbox, people: list[dict[str, Any]]) -> None:
-    targets = live(people)[:200]
+async def test_200_concurrent_finds_are_all_answered_correctly(sb: Sandbox, live: list[dict[str, Any]]) -> None:
+    targets = live[:200]
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     headers = {"Authorization": f"Bearer {sb.api_key}"}
     async with httpx.AsyncClient(base_url=sb.url, headers=headers, limits=limits, timeout=30) as c:
@@ -29,8 +30,8 @@ async def test_200_concurrent_finds_are_all_answered_correctly(sb: Sandbox, peop
     assert sorted(e["query"] for e in log) == sorted(str(r.request.url.query, "ascii") for r in responses)
 
 
-async def test_concurrent_mixed_routes(sb: Sandbox, people: list[dict[str, Any]]) -> None:
-    p = live(people)[0]
+async def test_concurrent_mixed_routes(sb: Sandbox, live: list[dict[str, Any]]) -> None:
+    p = live[0]
     headers = {"Authorization": f"Bearer {sb.api_key}"}
     async with httpx.AsyncClient(base_url=sb.url, headers=headers, timeout=30) as c:
         calls = []
@@ -46,8 +47,8 @@ async def test_concurrent_mixed_routes(sb: Sandbox, people: list[dict[str, Any]]
     assert [c["kind"] for c in sb.credits["charges"]] == ["found"]
 
 
-def test_jobs_created_from_16_threads_get_distinct_ids(sb: Sandbox, people: list[dict[str, Any]]) -> None:
-    leads = [{"linkedin_url": p["linkedin_url"]} for p in live(people)[:20]]
+def test_jobs_created_from_16_threads_get_distinct_ids(sb: Sandbox, live: list[dict[str, Any]]) -> None:
+    leads = [{"linkedin_url": p["linkedin_url"]} for p in live[:20]]
     ids: list[int] = []
     locations: list[str] = []
     errors: list[BaseException] = []
@@ -91,8 +92,8 @@ def test_jobs_created_from_16_threads_get_distinct_ids(sb: Sandbox, people: list
             seen |= rids
 
 
-def test_idempotency_key_under_a_race(sb: Sandbox, people: list[dict[str, Any]]) -> None:
-    leads = [{"linkedin_url": live(people)[0]["linkedin_url"]}]
+def test_idempotency_key_under_a_race(sb: Sandbox, live: list[dict[str, Any]]) -> None:
+    leads = [{"linkedin_url": live[0]["linkedin_url"]}]
     ids: list[int] = []
     lock = threading.Lock()
     start = threading.Barrier(8)

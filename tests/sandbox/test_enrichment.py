@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support import domain_of, error_of, public, retry_after
 
 from amplemarket.testing import Sandbox
 
-from ._helpers import JOB_PATH, all_results, create_job, domain_of, error_of, live, pick, poll, public, retry_after
+from ._helpers import JOB_PATH, all_results, create_job, pick, poll
 
 
 def slug_of(url: str) -> str:
@@ -116,9 +117,9 @@ def test_seconds_progression(
 @pytest.mark.amplemarket_sandbox(job_progression="immediate")
 @pytest.mark.parametrize(("reveal_email", "reveal_phones"), [(False, False), (True, False), (False, True)])
 def test_results_echo_leads_and_carry_statuses(
-    api: httpx.Client, people: list[dict[str, Any]], reveal_email: bool, reveal_phones: bool
+    api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]], reveal_email: bool, reveal_phones: bool
 ) -> None:
-    ok = [p for p in live(people) if p.get("email") and p["company"] and p.get("phone_numbers")]
+    ok = [p for p in live if p.get("email") and p["company"] and p.get("phone_numbers")]
     gone = pick(people, lambda p: bool(p.get("_gdpr_removed")))[0]
     a, b, c, d, e = ok[:5]
     leads: list[dict[str, Any]] = [
@@ -154,8 +155,8 @@ def test_results_echo_leads_and_carry_statuses(
 
 
 @pytest.mark.amplemarket_sandbox(job_progression="immediate")
-def test_linkedin_id_and_linkedin_url_are_both_accepted(api: httpx.Client, people: list[dict[str, Any]]) -> None:
-    p = live(people)[5]
+def test_linkedin_id_and_linkedin_url_are_both_accepted(api: httpx.Client, live: list[dict[str, Any]]) -> None:
+    p = live[5]
     url, slug = p["linkedin_url"], slug_of(p["linkedin_url"])
     leads = [
         {"linkedin_id": slug},
@@ -473,9 +474,9 @@ def test_job_error_rate_ends_jobs_in_error(api: httpx.Client, people: list[dict[
 
 @pytest.mark.amplemarket_sandbox(job_progression="immediate", email_credits=2)
 def test_running_out_of_credits_mid_job_ends_in_error(
-    sb: Sandbox, api: httpx.Client, people: list[dict[str, Any]]
+    sb: Sandbox, api: httpx.Client, live: list[dict[str, Any]]
 ) -> None:
-    ok = [p for p in live(people) if p.get("email")][:10]
+    ok = [p for p in live if p.get("email")][:10]
     job = create_job(api, [{"email": p["email"]} for p in ok])
     body = poll(api, job["id"])
     assert body["status"] == "error"
@@ -487,8 +488,8 @@ def test_running_out_of_credits_mid_job_ends_in_error(
 
 
 @pytest.mark.amplemarket_sandbox(job_progression="immediate")
-def test_enrichment_charges_like_find(sb: Sandbox, api: httpx.Client, people: list[dict[str, Any]]) -> None:
-    ok = [p for p in live(people) if p.get("email") and p.get("phone_numbers")][:3]
+def test_enrichment_charges_like_find(sb: Sandbox, api: httpx.Client, live: list[dict[str, Any]]) -> None:
+    ok = [p for p in live if p.get("email") and p.get("phone_numbers")][:3]
     assert api.get("/people/find", params={"email": ok[0]["email"]}).status_code == 200
     job = create_job(api, [{"email": p["email"]} for p in ok], reveal_email=True, reveal_phone_numbers=True)
     assert poll(api, job["id"])["status"] == "completed"
@@ -511,9 +512,9 @@ def test_links_are_relative_paths(api: httpx.Client, job250: dict[str, Any]) -> 
 
 @pytest.mark.amplemarket_sandbox(job_progression="polls:2")
 def test_credits_are_charged_as_results_are_produced(
-    sb: Sandbox, api: httpx.Client, people: list[dict[str, Any]]
+    sb: Sandbox, api: httpx.Client, live: list[dict[str, Any]]
 ) -> None:
-    ok = [p for p in live(people) if p.get("email")][:10]
+    ok = [p for p in live if p.get("email")][:10]
     job = create_job(api, [{"email": p["email"]} for p in ok])
     assert sb.credits["charges"] == []  # nothing before the first poll
     assert api.get(f"{JOB_PATH}/{job['id']}").json()["status"] == "processing"

@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 
 from amplemarket.testing import Sandbox
 
-from ._helpers import JOB_PATH, create_job, live, pick
+from ._helpers import JOB_PATH, create_job, pick
 
 ROUTES = {
     ("GET", "/people/find"),
@@ -128,7 +128,7 @@ def test_every_schema_is_valid_and_every_example_conforms(doc: dict[str, Any]) -
 
 
 def test_find_responses_conform(
-    sb: Sandbox, api: httpx.Client, doc: dict[str, Any], people: list[dict[str, Any]]
+    sb: Sandbox, api: httpx.Client, doc: dict[str, Any], people: list[dict[str, Any]], live: list[dict[str, Any]]
 ) -> None:
     t = "/people/find"
     p = pick(people, lambda p: not p.get("_gdpr_removed") and bool(p.get("email")) and bool(p.get("phone_numbers")))[0]
@@ -149,7 +149,7 @@ def test_find_responses_conform(
     sb.configure(reveal_timeout_rate=1.0)
     check_response(doc, t, api.get(t, params={"linkedin_url": nocompany["linkedin_url"], "reveal_phone_numbers": "1"}))
     sb.configure(email_credits=0)
-    other = live(people)[50]
+    other = live[50]
     check_response(doc, t, api.get(t, params={"linkedin_url": other["linkedin_url"]}))
     sb.configure(rate_limit=1)
     api.get("/account-info")
@@ -179,10 +179,10 @@ def test_search_responses_conform(sb: Sandbox, api: httpx.Client, doc: dict[str,
 
 
 def test_enrichment_responses_conform(
-    sb: Sandbox, api: httpx.Client, doc: dict[str, Any], people: list[dict[str, Any]]
+    sb: Sandbox, api: httpx.Client, doc: dict[str, Any], people: list[dict[str, Any]], live: list[dict[str, Any]]
 ) -> None:
     t, tid = JOB_PATH, f"{JOB_PATH}/{{id}}"
-    ok = live(people)
+    ok = live
     gone = pick(people, lambda p: bool(p.get("_gdpr_removed")))[0]
     leads = [{"linkedin_url": p["linkedin_url"]} for p in ok[:150]]
     leads += [{"email": "nobody@nowhere.invalid"}, {"linkedin_id": gone["linkedin_url"]}]

@@ -4,16 +4,16 @@ non-loopback warning, and the pytest fixture and marker."""
 from __future__ import annotations
 
 import json
+import socket
 import warnings
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from support import DOCUMENTED_COMPANIES, DOCUMENTED_PEOPLE, client_for, error_of
 
 from amplemarket.testing import Sandbox
-
-from ._helpers import DOCUMENTED_COMPANIES, DOCUMENTED_PEOPLE, client_for, error_of
 
 ADA = {
     "name": "Ada Lovelace",
@@ -294,15 +294,34 @@ def test_non_loopback_host_warns() -> None:
         s.stop()
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        pytest.param("::1", marks=pytest.mark.skipif(not has_ipv6_loopback(), reason="this machine has no ::1")),
+    ],
+)
 def test_loopback_hosts_do_not_warn(host: str) -> None:
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            s = Sandbox(host=host, port=0, people=10)
-        except RuntimeError as e:  # no IPv6 on this machine
-            pytest.skip(str(e))
+        warnings.simplefilter("error")  # a warning fails the test
+        s = Sandbox(host=host, port=0, people=10)
+    try:
+        assert s.running and s.host == host
+        with client_for(s) as c:
+            assert c.get("/account-info").json()["object"] == "account_info"
+    finally:
         s.stop()
+    assert not s.running
 
 
 # -- the pytest fixture and marker ---------------------------------------------------------------------------------

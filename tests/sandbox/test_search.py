@@ -8,10 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from support import domain_of, error_of, retry_after
 
 from amplemarket.testing import Sandbox
-
-from ._helpers import domain_of, error_of, live, retry_after
 
 SEARCH = "/people/search"
 
@@ -43,9 +42,9 @@ def walk(api: httpx.Client, filters: dict[str, Any], page_size: int = 100) -> tu
     return ids, pagination
 
 
-def expect(people: list[dict[str, Any]], pred: Callable[[dict[str, Any]], bool]) -> list[str]:
+def expect(live: list[dict[str, Any]], pred: Callable[[dict[str, Any]], bool]) -> list[str]:
     """Ids of the listed (non-GDPR) people matching ``pred``, in data-set order."""
-    return [p["id"] for p in live(people) if pred(p)]
+    return [p["id"] for p in live if pred(p)]
 
 
 def company(p: dict[str, Any], key: str) -> str:
@@ -63,13 +62,13 @@ def check(api: httpx.Client, filters: dict[str, Any], expected: list[str]) -> No
 # -- the response --------------------------------------------------------------------------------------------------
 
 
-def test_empty_search_lists_everyone_but_gdpr_removed(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_empty_search_lists_everyone_but_gdpr_removed(api: httpx.Client, live: list[dict[str, Any]]) -> None:
     body = search(api, {})
     assert list(body) == ["object", "results", "_pagination"]
     assert body["object"] == "person_search_result"
-    total = len(live(people))
+    total = len(live)
     assert body["_pagination"] == {"page": 1, "page_size": 10, "total_pages": math.ceil(total / 10), "total": total}
-    assert [p["id"] for p in body["results"]] == [p["id"] for p in live(people)[:10]]
+    assert [p["id"] for p in body["results"]] == [p["id"] for p in live[:10]]
 
 
 def test_results_are_people_without_email_or_phones(api: httpx.Client, people: list[dict[str, Any]]) -> None:
@@ -91,79 +90,87 @@ def test_search_costs_no_credits(sb: Sandbox, api: httpx.Client) -> None:
 # -- filters -------------------------------------------------------------------------------------------------------
 
 
-def test_person_name_is_a_case_insensitive_substring(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_person_name_is_a_case_insensitive_substring(
+    api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> None:
     last = people[0]["last_name"]
-    check(api, {"person_name": f"  {last.upper()} "}, expect(people, lambda p: last.lower() in p["name"].lower()))
+    check(api, {"person_name": f"  {last.upper()} "}, expect(live, lambda p: last.lower() in p["name"].lower()))
 
 
-def test_person_titles_any_substring(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_person_titles_any_substring(api: httpx.Client, live: list[dict[str, Any]]) -> None:
     titles = ["chief technology", "VP OF SALES"]
     check(
         api,
         {"person_titles": titles},
-        expect(people, lambda p: any(t.lower() in (p["title"] or "").lower() for t in titles)),
+        expect(live, lambda p: any(t.lower() in (p["title"] or "").lower() for t in titles)),
     )
 
 
-def test_person_locations_substring(api: httpx.Client, people: list[dict[str, Any]]) -> None:
-    check(api, {"person_locations": ["lisbon"]}, expect(people, lambda p: "lisbon" in (p["location"] or "").lower()))
+def test_person_locations_substring(api: httpx.Client, live: list[dict[str, Any]]) -> None:
+    check(api, {"person_locations": ["lisbon"]}, expect(live, lambda p: "lisbon" in (p["location"] or "").lower()))
 
 
-def test_company_locations_substring(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_company_locations_substring(api: httpx.Client, live: list[dict[str, Any]]) -> None:
     wanted = ["berlin", "PORTUGAL"]
     check(
         api,
         {"company_locations": wanted},
-        expect(people, lambda p: any(w.lower() in company(p, "location").lower() for w in wanted)),
+        expect(live, lambda p: any(w.lower() in company(p, "location").lower() for w in wanted)),
     )
 
 
-def test_company_names_exact_case_insensitive(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_company_names_exact_case_insensitive(
+    api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> None:
     name = people[0]["company"]["name"]
-    check(api, {"company_names": [name.upper()]}, expect(people, lambda p: company(p, "name").lower() == name.lower()))
+    check(api, {"company_names": [name.upper()]}, expect(live, lambda p: company(p, "name").lower() == name.lower()))
 
 
-def test_company_names_do_not_match_substrings(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_company_names_do_not_match_substrings(
+    api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> None:
     name = people[0]["company"]["name"]
     partial = name.split(" ")[0]  # "Juniper" of "Juniper Foods"
-    expected = expect(people, lambda p: company(p, "name").lower() == partial.lower())
+    expected = expect(live, lambda p: company(p, "name").lower() == partial.lower())
     assert expected == []
     assert search(api, {"company_names": [partial]})["_pagination"]["total"] == 0
 
 
-def test_company_domains_exact_with_normalisation(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_company_domains_exact_with_normalisation(
+    api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> None:
     d1 = domain_of(people[0]["company"])
     d2 = domain_of(people[1]["company"])
     check(
         api,
         {"company_domains": [f"https://www.{d1.upper()}/about", d2]},
-        expect(people, lambda p: p["company"] is not None and domain_of(p["company"]) in (d1, d2)),
+        expect(live, lambda p: p["company"] is not None and domain_of(p["company"]) in (d1, d2)),
     )
 
 
-def test_company_industries_exact(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_company_industries_exact(api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]]) -> None:
     industry = people[0]["company"]["industry"]
     check(
         api,
         {"company_industries": [industry.lower()]},
-        expect(people, lambda p: company(p, "industry") == industry),
+        expect(live, lambda p: company(p, "industry") == industry),
     )
 
 
-def test_company_sizes_exact(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_company_sizes_exact(api: httpx.Client, live: list[dict[str, Any]]) -> None:
     sizes = ["201-500 employees", "1-10 EMPLOYEES"]
     check(
         api,
         {"company_sizes": sizes},
-        expect(people, lambda p: company(p, "size").lower() in ("201-500 employees", "1-10 employees")),
+        expect(live, lambda p: company(p, "size").lower() in ("201-500 employees", "1-10 employees")),
     )
     # exact: part of a size matches nothing
     assert search(api, {"company_sizes": ["201-500"]})["_pagination"]["total"] == 0
 
 
-def test_person_seniorities(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_person_seniorities(api: httpx.Client, live: list[dict[str, Any]]) -> None:
     # VP titles are exactly "VP of <department>", so the data set tells who the VPs are.
-    check(api, {"person_seniorities": ["vp"]}, expect(people, lambda p: (p["title"] or "").startswith("VP of ")))
+    check(api, {"person_seniorities": ["vp"]}, expect(live, lambda p: (p["title"] or "").startswith("VP of ")))
     # every listed person has exactly one seniority
     total = search(api, {})["_pagination"]["total"]
     parts = [search(api, {"person_seniorities": [s]})["_pagination"]["total"] for s in SENIORITIES]
@@ -172,7 +179,9 @@ def test_person_seniorities(api: httpx.Client, people: list[dict[str, Any]]) -> 
     assert search(api, {"person_seniorities": ["Vice"]})["_pagination"]["total"] == 0
 
 
-def test_person_departments_and_job_functions(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_person_departments_and_job_functions(
+    api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> None:
     total = search(api, {})["_pagination"]["total"]
     departments = [search(api, {"person_departments": [d]})["_pagination"]["total"] for d in DEPARTMENTS]
     functions = [search(api, {"person_job_functions": [f.upper()]})["_pagination"]["total"] for f in JOB_FUNCTIONS]
@@ -186,16 +195,16 @@ def test_person_departments_and_job_functions(api: httpx.Client, people: list[di
     for i in ids:
         assert by_id[i]["title"].endswith(" of Engineering"), by_id[i]["title"]
     assert ids == expect(
-        people, lambda p: p["title"] in ("VP of Engineering", "Head of Engineering", "Director of Engineering")
+        live, lambda p: p["title"] in ("VP of Engineering", "Head of Engineering", "Director of Engineering")
     )
 
 
-def test_filters_combine_with_and(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_filters_combine_with_and(api: httpx.Client, live: list[dict[str, Any]]) -> None:
     check(
         api,
         {"person_titles": ["manager"], "company_sizes": ["11-50 employees"], "person_locations": ["united states"]},
         expect(
-            people,
+            live,
             lambda p: (
                 "manager" in (p["title"] or "").lower()
                 and company(p, "size") == "11-50 employees"
@@ -205,9 +214,9 @@ def test_filters_combine_with_and(api: httpx.Client, people: list[dict[str, Any]
     )
 
 
-def test_unknown_keys_are_ignored_and_nulls_are_absent(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_unknown_keys_are_ignored_and_nulls_are_absent(api: httpx.Client, live: list[dict[str, Any]]) -> None:
     body = search(api, {"favourite_colour": "blue", "person_titles": None, "page_size": 5})
-    assert body["_pagination"]["total"] == len(live(people))
+    assert body["_pagination"]["total"] == len(live)
 
 
 def test_no_match_gives_an_empty_page(api: httpx.Client) -> None:
@@ -219,14 +228,16 @@ def test_no_match_gives_an_empty_page(api: httpx.Client) -> None:
 # -- GDPR ----------------------------------------------------------------------------------------------------------
 
 
-def test_gdpr_removed_people_are_never_listed(api: httpx.Client, people: list[dict[str, Any]]) -> None:
+def test_gdpr_removed_people_are_never_listed(
+    api: httpx.Client, people: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> None:
     gone = [p for p in people if p.get("_gdpr_removed")]
     assert gone
     for p in gone[:5]:
         name = p["name"].lower()
         ids, _ = walk(api, {"person_name": name})
         assert p["id"] not in ids
-        assert ids == [q["id"] for q in live(people) if name in q["name"].lower()]
+        assert ids == [q["id"] for q in live if name in q["name"].lower()]
 
 
 # -- pagination ----------------------------------------------------------------------------------------------------
@@ -236,14 +247,14 @@ def test_gdpr_removed_people_are_never_listed(api: httpx.Client, people: list[di
     ("page_size", "titles"), [(7, ["director of sales", "director of legal"]), (100, ["director"])], ids=["7", "100"]
 )
 def test_walking_all_pages_gives_each_result_once_in_a_stable_order(
-    api: httpx.Client, people: list[dict[str, Any]], page_size: int, titles: list[str]
+    api: httpx.Client, live: list[dict[str, Any]], page_size: int, titles: list[str]
 ) -> None:
     filters = {"person_titles": titles}
     ids, pagination = walk(api, filters, page_size)
     assert pagination["total_pages"] == math.ceil(pagination["total"] / page_size) > 5
     assert pagination["total"] % page_size != 0  # the last page is a partial one
     assert len(ids) == len(set(ids)) == pagination["total"]
-    assert ids == expect(people, lambda p: any(t in (p["title"] or "").lower() for t in titles))
+    assert ids == expect(live, lambda p: any(t in (p["title"] or "").lower() for t in titles))
     again, _ = walk(api, filters, page_size)
     assert again == ids
 
@@ -307,13 +318,13 @@ def test_malformed_or_non_object_body_is_400(api: httpx.Client, content: bytes) 
 
 @pytest.mark.amplemarket_sandbox(search_rate_limit=3)
 def test_search_limit_gives_429_while_find_still_works(
-    sb: Sandbox, api: httpx.Client, people: list[dict[str, Any]]
+    sb: Sandbox, api: httpx.Client, live: list[dict[str, Any]]
 ) -> None:
     assert [api.post(SEARCH, json={}).status_code for _ in range(3)] == [200, 200, 200]
     r = api.post(SEARCH, json={})
     error_of(r, 429, "rate_limited")
     assert retry_after(r) >= 1
-    p = live(people)[0]
+    p = live[0]
     assert api.get("/people/find", params={"linkedin_url": p["linkedin_url"]}).status_code == 200
     assert api.get("/account-info").json()["rate_limits"]["search_requests_per_minute"] == 3
     assert sb.requests[3]["injected"] == "rate_limit" and sb.requests[3]["status"] == 429

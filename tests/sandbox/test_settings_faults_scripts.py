@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support import FAST, client_for, error_of, retry_after, wait_for
 
 from amplemarket.testing import Sandbox
 
-from ._helpers import FAST, JOB_PATH, client_for, create_job, error_of, retry_after, wait_for
+from ._helpers import JOB_PATH, create_job, raw_http
 
 FIND = "/people/find"
 
@@ -180,15 +181,7 @@ def test_truncate_fault_never_delivers_a_whole_response(sb: Sandbox, api: httpx.
 
 
 def _raw_get(sb: Sandbox, path: str) -> bytes:
-    with socket.create_connection((sb.host, sb.port), timeout=5) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {sb.api_key}\r\n\r\n".encode())
-        data = b""
-        try:
-            while chunk := s.recv(65536):
-                data += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
-    return data
+    return raw_http(sb, f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {sb.api_key}\r\n\r\n".encode())
 
 
 def _assert_cut_body(raw: bytes) -> None:
