@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    use python::{bulk, client, jobs, models, people};
+    use python::{bulk, client, jobs, leads, models, people, results};
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PyRateLimits>()?;
@@ -23,13 +23,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<people::SearchIterator>()?;
     m.add_class::<people::AsyncSearchIterator>()?;
     m.add_class::<jobs::PyEnrichmentJob>()?;
-    m.add_class::<jobs::PyEnrichmentResult>()?;
-    m.add_class::<jobs::ResultsIterator>()?;
-    m.add_class::<jobs::AsyncResultsIterator>()?;
+    m.add_class::<results::PyEnrichmentResult>()?;
+    m.add_class::<results::ResultsIterator>()?;
+    m.add_class::<results::AsyncResultsIterator>()?;
     m.add_class::<bulk::PyFindResult>()?;
     m.add_function(wrap_pyfunction!(client::get_default_client, m)?)?;
     m.add_function(wrap_pyfunction!(client::set_default_client, m)?)?;
-    m.add_function(wrap_pyfunction!(jobs::check_lead, m)?)?;
+    m.add_function(wrap_pyfunction!(leads::check_lead, m)?)?;
     m.add_class::<python::sandbox::PySandbox>()?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_openapi, m)?)?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_default_settings, m)?)?;

@@ -17,6 +17,7 @@ emulator of the API for tests and demos.
 from collections.abc import Iterable
 from typing import Any
 
+from amplemarket import errors
 from amplemarket._core import (
     AsyncResultsIterator,
     AsyncSearchIterator,
@@ -36,67 +37,29 @@ from amplemarket._core import (
     get_default_client,
     set_default_client,
 )
-from amplemarket.errors import (
-    AmplemarketError,
-    APIConnectionError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConfigurationError,
-    InsufficientCreditsError,
-    InternalServerError,
-    InvalidInputError,
-    JobFailedError,
-    JobTimeoutError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestTimeoutError,
-    UnavailableForLegalReasonsError,
-)
+from amplemarket.errors import *  # noqa: F403 (every error class, listed once in errors.__all__)
 
 __all__ = [
-    "APIConnectionError",
-    "APIResponseValidationError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AmplemarketError",
     "AsyncResultsIterator",
     "AsyncSearchIterator",
-    "AuthenticationError",
-    "BadRequestError",
     "Client",
-    "ClientClosedError",
     "Company",
-    "ConfigurationError",
     "EnrichmentJob",
     "EnrichmentResult",
     "FindResult",
-    "InsufficientCreditsError",
-    "InternalServerError",
-    "InvalidInputError",
-    "JobFailedError",
-    "JobTimeoutError",
-    "NotFoundError",
-    "PermissionDeniedError",
     "Person",
     "PhoneNumber",
-    "RateLimitError",
     "RateLimits",
-    "RequestTimeoutError",
     "ResultsIterator",
     "SearchIterator",
     "SearchPage",
-    "UnavailableForLegalReasonsError",
     "__version__",
     "check_lead",
     "get_default_client",
     "set_default_client",
     "to_pandas",
 ]
+__all__ += errors.__all__
 
 
 def to_pandas(items: Iterable[Any]) -> Any:

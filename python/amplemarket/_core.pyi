@@ -1,7 +1,7 @@
 """Type stubs for the Rust extension ``amplemarket._core``."""
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, final
+from typing import Any, ClassVar, final
 
 from typing_extensions import Self
 
@@ -35,7 +35,6 @@ __version__: str
 @final
 class RateLimits:
     """Client-side pacing limits: at most ``requests`` calls (``search`` of them searches) per ``per`` seconds.
-
     ``None`` leaves that limit unpaced.
     """
 
@@ -49,8 +48,26 @@ class RateLimits:
 
 @final
 class Client:
-    """A connection to the Amplemarket API: key, base URL, timeouts, retries, pacing, and one connection pool
-    shared by every call and thread."""
+    """A connection to the Amplemarket API: key, base URL, timeouts, retries and pacing, and one connection pool
+    shared by every call and thread.
+
+    Args:
+        api_key: Defaults to the ``AMPLEMARKET_API_KEY`` environment variable.
+        base_url: Defaults to ``AMPLEMARKET_BASE_URL``, else ``https://api.amplemarket.com``. ``http://`` is
+            accepted only for localhost (the sandbox).
+        timeout: Seconds per attempt; ``float("inf")`` for none.
+        connect_timeout: Seconds to establish a connection.
+        max_retries: Retries of retryable failures (connection errors, 408, 429, 5xx).
+        max_retry_wait: A ``Retry-After`` longer than this raises instead of sleeping.
+        reveal_timeout: How long a reveal answering 408 "still processing" is waited out.
+        rate_limit: ``True`` paces calls to the documented limits (500/min, 30/min for search), ``False``
+            turns pacing off, or a ``RateLimits``.
+        user_agent: Replaces ``amplemarket-python/<version>``.
+        trust_idempotency_key: Retry an enrichment request cut short where the server may have started it (a 5xx,
+            a dropped connection, a cut answer), sending its ``Idempotency-Key`` again so the server can answer with
+            the job it started. The sandbox honours the key; the public API does not document it, so by default
+            such a request is not repeated (it could charge twice) and its leads come back ``failed``.
+    """
 
     def __new__(
         cls,
@@ -102,13 +119,15 @@ class Client:
     def account_info(self) -> dict[str, Any]:
         """Credit balances and limits of the account (the cheapest call that checks the key works)."""
     def account_info_async(self) -> Awaitable[dict[str, Any]]:
-        """Awaitable ``account_info()``."""
+        """Awaitable ``account_info``: the same arguments, checked when called."""
 
 def get_default_client() -> Client:
-    """The client used when a call is given ``client=None``."""
+    """The client used when a call is given ``client=None``: the one set with ``set_default_client``, else one built
+    from the environment on first use.
+    """
 
 def set_default_client(client: Client | None) -> None:
-    """Makes ``client`` the default for calls given ``client=None``."""
+    """Makes ``client`` the default for calls given ``client=None`` (``None`` goes back to the environment's)."""
 
 def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
     """Checks one lead as every call that sends leads does (``Person.enrich``, ``EnrichmentJob.create``, the CLI):
@@ -121,31 +140,44 @@ def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
 class PhoneNumber:
     """A revealed phone number."""
 
+    FIELDS: ClassVar[tuple[str, ...]]
+    """The names of this class's fields, in the API's order."""
+
     @property
     def id(self) -> str | None: ...
     @property
     def object(self) -> str | None: ...
     @property
-    def number(self) -> str | None: ...
+    def number(self) -> str | None:
+        """The number, such as ``"+1 123456789"``."""
     @property
-    def type(self) -> str | None: ...
+    def type(self) -> str | None:
+        """``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``."""
     @property
     def source(self) -> str | None: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
+    def to_json(self) -> str:
+        """The JSON text the server sent."""
     @classmethod
-    def from_json(cls, text: str) -> PhoneNumber: ...
+    def from_json(cls, text: str) -> PhoneNumber:
+        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
     def __hash__(self) -> int: ...
 
 @final
 class Company:
-    """A company as the API returns it; ``to_dict()`` gives exactly what the server sent."""
+    """A company as the API returns it."""
+
+    FIELDS: ClassVar[tuple[str, ...]]
+    """The names of this class's fields, in the API's order."""
 
     @property
-    def id(self) -> str | None: ...
+    def id(self) -> str | None:
+        """Amplemarket ID of the company."""
     @property
-    def object(self) -> str | None: ...
+    def object(self) -> str | None:
+        """Object type (``"company"``)."""
     @property
     def name(self) -> str | None: ...
     @property
@@ -165,7 +197,8 @@ class Company:
     @property
     def naics_codes(self) -> list[int] | None: ...
     @property
-    def type(self) -> str | None: ...
+    def type(self) -> str | None:
+        """Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``."""
     @property
     def total_funding(self) -> int | None: ...
     @property
@@ -177,9 +210,11 @@ class Company:
     @property
     def estimated_number_of_employees(self) -> int | None: ...
     @property
-    def followers(self) -> int | None: ...
+    def followers(self) -> int | None:
+        """Followers on LinkedIn."""
     @property
-    def size(self) -> str | None: ...
+    def size(self) -> str | None:
+        """Self-reported size, such as ``"201-500 employees"``."""
     @property
     def industry(self) -> str | None: ...
     @property
@@ -187,7 +222,8 @@ class Company:
     @property
     def location_details(self) -> dict[str, Any] | None: ...
     @property
-    def locations(self) -> list[dict[str, Any]] | None: ...
+    def locations(self) -> list[dict[str, Any]] | None:
+        """A list of location dicts (``address``, ``is_primary``, ``country``)."""
     @property
     def is_b2b(self) -> bool | None: ...
     @property
@@ -195,18 +231,22 @@ class Company:
     @property
     def technologies(self) -> list[str] | None: ...
     @property
-    def department_headcount(self) -> dict[str, int] | None: ...
+    def department_headcount(self) -> dict[str, int] | None:
+        """Headcount by department, a dict of name to count."""
     @property
     def job_function_headcount(self) -> dict[str, int] | None: ...
     @property
-    def estimated_revenue(self) -> str | None: ...
+    def estimated_revenue(self) -> str | None:
+        """Estimated annual revenue, such as ``"$10M-$50M"``."""
     @property
     def revenue(self) -> int | None: ...
     def to_dict(self) -> dict[str, Any]:
-        """The company exactly as the server sent it, unknown fields included."""
-    def to_json(self) -> str: ...
+        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
+    def to_json(self) -> str:
+        """The JSON text the server sent."""
     @classmethod
-    def from_json(cls, text: str) -> Company: ...
+    def from_json(cls, text: str) -> Company:
+        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
     def __hash__(self) -> int: ...
     def _repr_html_(self) -> str: ...
@@ -214,21 +254,28 @@ class Company:
     def find(
         *, domain: str | None = None, linkedin_url: str | None = None, client: Client | None = None
     ) -> Company | None:
-        """Finds a company by ``domain`` or ``linkedin_url``; ``None`` when none matches."""
+        """Finds a company by ``domain`` (like ``example.com``) or ``linkedin_url``; ``None`` when none matches.
+        Costs no credits.
+        """
     @staticmethod
     def find_async(
         *, domain: str | None = None, linkedin_url: str | None = None, client: Client | None = None
     ) -> Awaitable[Company | None]:
-        """Awaitable ``find``."""
+        """Awaitable ``find``: the same arguments, checked when called."""
 
 @final
 class Person:
-    """A person as the API returns it; ``to_dict()`` gives exactly what the server sent."""
+    """A person (a B2B contact) as the API returns it."""
+
+    FIELDS: ClassVar[tuple[str, ...]]
+    """The names of this class's fields, in the API's order."""
 
     @property
-    def id(self) -> str | None: ...
+    def id(self) -> str | None:
+        """ID of the person."""
     @property
-    def object(self) -> str | None: ...
+    def object(self) -> str | None:
+        """Object type (``"person"``)."""
     @property
     def name(self) -> str | None: ...
     @property
@@ -238,9 +285,11 @@ class Person:
     @property
     def linkedin_url(self) -> str | None: ...
     @property
-    def email(self) -> str | None: ...
+    def email(self) -> str | None:
+        """The email address, when revealed (``reveal_email=True``)."""
     @property
-    def gender(self) -> str | None: ...
+    def gender(self) -> str | None:
+        """``"male"``, ``"female"``, or another value the API adds later."""
     @property
     def title(self) -> str | None: ...
     @property
@@ -256,22 +305,28 @@ class Person:
     @property
     def image_url(self) -> str | None: ...
     @property
-    def location_details(self) -> dict[str, Any] | None: ...
+    def location_details(self) -> dict[str, Any] | None:
+        """``{"city": ..., "state": ..., "country": ...}``."""
     @property
-    def experiences(self) -> list[dict[str, Any]] | None: ...
+    def experiences(self) -> list[dict[str, Any]] | None:
+        """A list of experience dicts (company, title, dates…)."""
     @property
     def educations(self) -> list[dict[str, Any]] | None: ...
     @property
     def languages(self) -> list[dict[str, Any]] | None: ...
     @property
-    def phone_numbers(self) -> list[PhoneNumber] | None: ...
+    def phone_numbers(self) -> list[PhoneNumber] | None:
+        """The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise."""
     @property
-    def company(self) -> Company | None: ...
+    def company(self) -> Company | None:
+        """The company the person works for now."""
     def to_dict(self) -> dict[str, Any]:
-        """The person exactly as the server sent it, unknown fields included."""
-    def to_json(self) -> str: ...
+        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
+    def to_json(self) -> str:
+        """The JSON text the server sent."""
     @classmethod
-    def from_json(cls, text: str) -> Person: ...
+    def from_json(cls, text: str) -> Person:
+        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
     def __hash__(self) -> int: ...
     def _repr_html_(self) -> str: ...
@@ -288,7 +343,12 @@ class Person:
         reveal_phone_numbers: bool = False,
         client: Client | None = None,
     ) -> Person | None:
-        """Finds one person; ``None`` when nobody matches."""
+        """Finds one person by ``linkedin_url``, by ``email``, or by ``name`` with ``company_name`` or
+        ``company_domain`` (``title`` helps pick among namesakes). Returns ``None`` when nobody matches.
+
+        ``reveal_email`` / ``reveal_phone_numbers`` add the email / phone numbers (charged once per person).
+        A reveal the server is still processing (408) is waited out up to the client's ``reveal_timeout``.
+        """
     @staticmethod
     def find_async(
         *,
@@ -302,7 +362,7 @@ class Person:
         reveal_phone_numbers: bool = False,
         client: Client | None = None,
     ) -> Awaitable[Person | None]:
-        """Awaitable ``find``."""
+        """Awaitable ``find``: the same arguments, checked when called."""
     @staticmethod
     def search(
         *,
@@ -321,7 +381,9 @@ class Person:
         page_size: int = 10,
         client: Client | None = None,
     ) -> SearchPage:
-        """One page of people matching the filters."""
+        """One page of people matching the filters (all optional, combined with AND; a list matches any of its
+        values). Costs no credits; paced to the search rate limit.
+        """
     @staticmethod
     def search_async(
         *,
@@ -340,7 +402,7 @@ class Person:
         page_size: int = 10,
         client: Client | None = None,
     ) -> Awaitable[SearchPage]:
-        """Awaitable ``search``."""
+        """Awaitable ``search``: the same arguments, checked when called."""
     @staticmethod
     def search_iter(
         *,
@@ -360,7 +422,9 @@ class Person:
         max_results: int | None = None,
         client: Client | None = None,
     ) -> SearchIterator:
-        """Every person matching the filters, page after page; always ends."""
+        """Every person matching the filters, page after page (``page_size`` per request) until the last page, an
+        empty or repeated page, or ``max_results``. Always ends.
+        """
     @staticmethod
     def search_iter_async(
         *,
@@ -380,7 +444,7 @@ class Person:
         max_results: int | None = None,
         client: Client | None = None,
     ) -> AsyncSearchIterator:
-        """Async iterator form of ``search_iter``."""
+        """Async iterator form of ``search_iter`` (``async for``)."""
 
     @staticmethod
     def find_many(
@@ -392,10 +456,9 @@ class Person:
         progress: _Progress = None,
         client: Client | None = None,
     ) -> list[FindResult]:
-        """Finds many people at once; one ``FindResult`` per query, in input order.
-
-        Each query is a dict of ``find`` arguments; one that is not a dict raises ``TypeError`` before anything is
-        sent. ``progress=True`` shows one bar counting queries; a callable gets ``(phase, done, total)``.
+        """Finds many people at once, at most ``concurrency`` requests in flight, paced by the client's rate limits.
+        ``queries`` are dicts of ``find`` arguments. Returns one ``FindResult`` per query, in input order; a failed
+        query never sinks the others.
         """
     @staticmethod
     def find_many_async(
@@ -407,7 +470,7 @@ class Person:
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Awaitable[list[FindResult]]:
-        """Awaitable ``find_many``."""
+        """Awaitable ``find_many``: the same arguments, checked when called."""
     @staticmethod
     def enrich(
         leads: Iterable[Mapping[str, Any]],
@@ -418,12 +481,10 @@ class Person:
         progress: _Progress = None,
         client: Client | None = None,
     ) -> list[EnrichmentResult]:
-        """Enriches any number of leads; one ``EnrichmentResult`` per input lead, in input order.
-
-        Each lead is a dict of lead fields (see ``check_lead``); one that is not a dict raises ``TypeError`` before
-        anything is sent, a dict that cannot be sent comes back ``invalid`` with its reason. ``progress=True`` shows
-        one bar counting leads whose description follows the phase (``submitting``, ``waiting: processing``,
-        ``retrying after 429 for 3 s``, ``reading results``, ``done``); a callable gets ``(phase, done, total)``.
+        """Enriches any number of leads: identical leads are sent once, the rest split into requests of at most
+        10,000, waited on together, and collected. Returns one ``EnrichmentResult`` per input lead, in input order;
+        a lead that cannot be sent comes back with status ``invalid`` and an ``error``. ``timeout`` (seconds) bounds
+        the wait for the jobs.
         """
     @staticmethod
     def enrich_async(
@@ -435,11 +496,13 @@ class Person:
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Awaitable[list[EnrichmentResult]]:
-        """Awaitable ``enrich``."""
+        """Awaitable ``enrich``: the same arguments, checked when called."""
 
 @final
 class FindResult:
-    """The outcome of one query of ``Person.find_many``."""
+    """The outcome of one query of ``Person.find_many``: ``person`` (or ``None`` when nobody matched) or the
+    ``error`` that query met; ``query`` is the query as given.
+    """
 
     def __new__(cls, query: Any, person: Person | None = None, error: BaseException | None = None) -> FindResult:
         """Built by ``find_many``; public so results pickle (back from a worker process) and can be faked in tests."""
@@ -448,26 +511,35 @@ class FindResult:
     @property
     def person(self) -> Person | None: ...
     @property
-    def error(self) -> BaseException | None: ...
+    def error(self) -> BaseException | None:
+        """The exception this query met, or ``None``."""
     @property
-    def ok(self) -> bool: ...
+    def ok(self) -> bool:
+        """``True`` when the query ran without error (whether or not someone matched)."""
     def unwrap(self) -> Person | None:
         """The person (or ``None``), raising this query's error if it had one."""
 
 @final
 class EnrichmentResult:
-    """One result of an enrichment job."""
+    """One result of an enrichment job: the lead's echoed fields, a ``status`` (``enriched``, ``not_found``,
+    ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for leads this SDK could not send or
+    whose job failed, with ``error`` saying why) and the ``person`` when enriched.
+    """
 
     @property
-    def id(self) -> int | None: ...
+    def id(self) -> int | None:
+        """ID of the result (``None`` for results made by this SDK)."""
     @property
     def status(self) -> str | None: ...
     @property
-    def person(self) -> Person | None: ...
+    def person(self) -> Person | None:
+        """The enriched person, when ``status`` is ``enriched``."""
     @property
-    def error(self) -> str | None: ...
+    def error(self) -> str | None:
+        """Why this SDK could not send the lead (``invalid``) or its job failed (``failed``)."""
     @property
-    def lead(self) -> dict[str, Any]: ...
+    def lead(self) -> dict[str, Any]:
+        """The lead fields as echoed, a dict."""
     @property
     def email(self) -> str | None: ...
     @property
@@ -482,7 +554,8 @@ class EnrichmentResult:
     def name(self) -> str | None: ...
     @property
     def title(self) -> str | None: ...
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The result exactly as the server sent it."""
     def to_json(self) -> str: ...
     @classmethod
     def from_json(cls, text: str) -> EnrichmentResult: ...
@@ -490,7 +563,14 @@ class EnrichmentResult:
 
 @final
 class EnrichmentJob:
-    """A bulk enrichment request on the server (up to 10,000 leads)."""
+    """A bulk enrichment request on the server (up to 10,000 leads).
+
+    ``create`` starts one, ``get`` resumes one by id (from another process, after a crash…), ``wait`` polls until
+    it is done, ``results()`` streams its results page by page, ``cancel`` stops it keeping what is done.
+    """
+
+    MAX_LEADS: ClassVar[int]
+    """The most leads one enrichment request takes (``Person.enrich`` splits more into several)."""
 
     @staticmethod
     def create(
@@ -501,7 +581,12 @@ class EnrichmentJob:
         idempotency_key: str | None = None,
         client: Client | None = None,
     ) -> EnrichmentJob:
-        """Starts a job; every lead is checked first."""
+        """Starts a job for ``leads`` (dicts with ``email``, ``linkedin_url``/``linkedin_id``, ``name``, ``title``,
+        ``company_name``, ``company_domain``). Every lead is checked first; more than 10,000 is refused (use
+        ``Person.enrich``). Retried only where the server cannot have started the job. Save an
+        ``idempotency_key`` before calling, and a create cut short by a crash can be repeated with it without
+        starting a second job (where the server honours ``Idempotency-Key``, as the sandbox does).
+        """
     @staticmethod
     def create_async(
         leads: Iterable[Mapping[str, Any]],
@@ -511,41 +596,56 @@ class EnrichmentJob:
         idempotency_key: str | None = None,
         client: Client | None = None,
     ) -> Awaitable[EnrichmentJob]:
-        """Awaitable ``create``."""
+        """Awaitable ``create``: the same arguments, checked when called."""
     @staticmethod
     def get(job_id: int, *, client: Client | None = None) -> EnrichmentJob:
-        """The job with this id, as the server has it now."""
+        """The job with this id, as the server has it now (resume a job started elsewhere)."""
     @staticmethod
     def get_async(job_id: int, *, client: Client | None = None) -> Awaitable[EnrichmentJob]:
-        """Awaitable ``get``."""
+        """Awaitable ``get``: the same arguments, checked when called."""
     @property
     def id(self) -> int: ...
     @property
-    def status(self) -> str: ...
+    def status(self) -> str:
+        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later), as of
+        the last call.
+        """
     @property
-    def done(self) -> bool: ...
+    def done(self) -> bool:
+        """Whether the job has ended (anything but ``queued`` and ``processing``)."""
     @property
-    def errors(self) -> list[dict[str, Any]]: ...
+    def errors(self) -> list[dict[str, Any]]:
+        """The server's ``_errors`` for a job in ``error``."""
     def refresh(self) -> Self:
         """Fetches the current status."""
-    def refresh_async(self) -> Awaitable[Self]: ...
+    def refresh_async(self) -> Awaitable[Self]:
+        """Awaitable ``refresh``: the same arguments, checked when called."""
     def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
-        """Polls until the job is done, honouring ``Retry-After``.
-
-        ``progress=True`` shows a bar in leads with the job's status; a callable gets ``(phase, results produced,
-        leads)`` at each poll (``leads`` is 0 for a job this process did not create).
+        """Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
+        ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
+        ``JobFailedError``. ``progress=True`` shows a bar in leads with the job's status; a callable gets
+        ``(phase, results produced, leads)`` at each poll (``leads`` is 0 for a job this process did not create).
         """
-    def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]: ...
+    def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]:
+        """Awaitable ``wait``: the same arguments, checked when called."""
     def cancel(self) -> Self:
         """Stops the job, keeping the results produced so far."""
-    def cancel_async(self) -> Awaitable[Self]: ...
+    def cancel_async(self) -> Awaitable[Self]:
+        """Awaitable ``cancel``: the same arguments, checked when called."""
     def results(self, page_size: int = 100) -> ResultsIterator:
-        """Streams every result of a finished job."""
-    def results_async(self, page_size: int = 100) -> AsyncResultsIterator: ...
+        """Streams every result of a finished (completed, canceled or failed) job, fetching the next page while the
+        current one is read.
+        """
+    def results_async(self, page_size: int = 100) -> AsyncResultsIterator:
+        """Async iterator form of ``results``."""
     def results_for(self, leads: Iterable[Mapping[str, Any]]) -> list[EnrichmentResult | None]:
-        """Every result matched to the leads this job was given, in their order."""
+        """Every result of a finished job matched to ``leads`` (the leads this job was given, in the order given):
+        one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
+        """
     def to_pandas(self) -> Any:
-        """The results as a pandas DataFrame."""
+        """The results as a pandas DataFrame, one row per result (needs pandas: ``pip install pandas``, or
+        ``pip install '.[pandas]'`` in a checkout).
+        """
 
 @final
 class ResultsIterator:
@@ -556,14 +656,14 @@ class ResultsIterator:
 
 @final
 class AsyncResultsIterator:
-    """Async iterator returned by ``EnrichmentJob.results_async()``."""
+    """Async form of ``ResultsIterator`` (``async for``)."""
 
     def __aiter__(self) -> Self: ...
     def __anext__(self) -> Awaitable[EnrichmentResult]: ...
 
 @final
 class SearchPage:
-    """One page of search results: iterable, with its pagination numbers and ``next_page()``."""
+    """One page of search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
 
     @property
     def results(self) -> list[Person]: ...
@@ -576,10 +676,12 @@ class SearchPage:
     @property
     def total(self) -> int: ...
     @property
-    def has_next_page(self) -> bool: ...
+    def has_next_page(self) -> bool:
+        """Whether ``next_page()`` has a page to fetch."""
     def next_page(self) -> SearchPage | None:
         """The following page, or ``None`` after the last one."""
-    def next_page_async(self) -> Awaitable[SearchPage | None]: ...
+    def next_page_async(self) -> Awaitable[SearchPage | None]:
+        """Awaitable ``next_page``: the same arguments, checked when called."""
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Person]: ...
 
@@ -592,17 +694,14 @@ class SearchIterator:
 
 @final
 class AsyncSearchIterator:
-    """Async iterator returned by ``Person.search_iter_async``."""
+    """Async form of ``SearchIterator`` (``async for``)."""
 
     def __aiter__(self) -> Self: ...
     def __anext__(self) -> Awaitable[Person]: ...
 
 @final
 class SandboxServer:
-    """A running sandbox server (a local emulator of the Amplemarket API).
-
-    Use ``amplemarket.testing.Sandbox``, which wraps this class.
-    """
+    """A running sandbox server (a local emulator of the Amplemarket API). Use `amplemarket.testing.Sandbox`."""
 
     def __new__(
         cls,
@@ -616,7 +715,7 @@ class SandboxServer:
     ) -> SandboxServer: ...
     @property
     def url(self) -> str:
-        """The base URL, such as ``http://127.0.0.1:49152``."""
+        """The base URL, such as `http://127.0.0.1:49152`."""
     @property
     def running(self) -> bool: ...
     def stop(self) -> None:
@@ -624,22 +723,22 @@ class SandboxServer:
     def settings(self) -> dict[str, Any]:
         """The current settings as a dict."""
     def configure(self, changes: dict[str, Any]) -> None:
-        """Changes settings while the server runs (names as in ``settings()``)."""
+        """Changes settings while the server runs (names as in `settings()`)."""
     def reset(self) -> None:
         """Forgets jobs, charges, scripts, rate-limit state and the request log; keeps data and settings."""
     def people_count(self) -> int: ...
     def companies_count(self) -> int: ...
     def person(self, index: int) -> dict[str, Any]:
-        """Person ``index`` with its email and phone numbers."""
+        """Person `index` with its email and phone numbers (`_gdpr_removed: True` marks removed people)."""
     def company(self, index: int) -> dict[str, Any]: ...
     def add_people(self, people: list[dict[str, Any]]) -> list[int]:
         """Adds people (dicts shaped like Person objects); all or none. Returns their indexes."""
     def add_company(self, company: dict[str, Any]) -> int: ...
     def script(self, route: str, steps: list[Any]) -> None:
-        """Queues scripted responses for a route such as ``"GET /people/find"``."""
+        """Queues scripted responses for a route such as `"GET /people/find"`."""
     def pending_script_steps(self) -> int: ...
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
-        """The request log (entries with ``seq`` above ``since``)."""
+        """The request log (entries with `seq` above `since`)."""
     def credits(self) -> dict[str, Any]:
         """Balances and every charge so far."""
 

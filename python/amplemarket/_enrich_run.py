@@ -31,7 +31,7 @@ from amplemarket._files import (
 )
 
 STATE_VERSION = 1
-CHUNK = 10_000
+CHUNK = EnrichmentJob.MAX_LEADS
 # Rows named one by one on stderr (invalid rows, file warnings); the rest are counted in one line.
 SHOWN_ROWS = 20
 CREDIT_POOLS = ("email_credits", "phone_credits")
@@ -58,7 +58,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _flatten_person(person: Any) -> dict[str, Any]:
+def flatten_person(person: Any) -> dict[str, Any]:
     """A person as flat columns: ``person_*`` for its fields, ``company_*`` for its company's."""
     data = person.to_dict()
     company = data.pop("company", None)
@@ -73,7 +73,7 @@ def _flatten(result: EnrichmentResult | None) -> dict[str, Any]:
         return {"status": "missing", "error": "the job returned no result for this lead"}
     out: dict[str, Any] = {"status": result.status, "error": result.error}
     if result.person is not None:
-        out.update(_flatten_person(result.person))
+        out.update(flatten_person(result.person))
     return out
 
 
@@ -156,8 +156,7 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
                 )
             except APIStatusError as e:
                 # Refused outright (a bad key, no credits…): no job exists, so no run is left to resume.
-                refused = 400 <= e.status_code < 500 and e.status_code not in (408, 429)
-                if refused and all(c.get("job_id") is None for c in state["chunks"]):
+                if e.refused and all(c.get("job_id") is None for c in state["chunks"]):
                     state_file.unlink(missing_ok=True)
                 raise
             chunk["job_id"] = job.id

@@ -263,9 +263,9 @@ def _search(args: argparse.Namespace) -> int:
             )
         )
     if args.output:
-        from amplemarket._enrich_run import _flatten_person
+        from amplemarket._enrich_run import flatten_person
 
-        rows = [_flatten_person(p) for p in people]
+        rows = [flatten_person(p) for p in people]
         columns: list[str] = []
         for r in rows:
             columns.extend(k for k in r if k not in columns)
@@ -327,7 +327,7 @@ def _enrich(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from amplemarket.testing import Sandbox, _is_loopback
+    from amplemarket.testing import Sandbox, is_loopback
 
     settings: dict[str, Any] = dict(args.set or [])
     if args.api_key:
@@ -336,7 +336,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         settings.update(rate_limit=None, search_rate_limit=None)
     if args.job_progression:
         settings["job_progression"] = args.job_progression
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"WARNING: binding {args.host} makes the sandbox reachable from other machines.",
             file=sys.stderr,

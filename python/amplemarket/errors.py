@@ -108,10 +108,12 @@ class APIStatusError(AmplemarketError):
 
     Attributes: ``status_code``; ``code``, ``title``, ``detail`` and ``source`` of the first entry of the
     response's ``_errors``; ``errors`` (all of them, as sent); ``retry_after`` (seconds, or ``None``);
-    ``headers``; ``request``.
+    ``headers``; ``request``; ``refused`` (a 4xx other than 408 and 429: nothing was started, and the same request
+    would be refused again).
     """
 
     status_code: int
+    refused: bool
     code: str | None
     title: str | None
     detail: str | None

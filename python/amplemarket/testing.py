@@ -28,12 +28,13 @@ from typing import Any, overload
 
 from amplemarket._core import Client, SandboxServer, sandbox_default_settings, sandbox_openapi
 
-__all__ = ["Sandbox"]
+__all__ = ["Sandbox", "is_loopback"]
 
 _DATA_OPTIONS = ("seed", "people", "companies")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine: a sandbox bound elsewhere is reachable by others."""
     if host == "localhost":
         return True
     try:
@@ -101,7 +102,7 @@ class Sandbox:
         port: int = 0,
         **settings: Any,
     ) -> None:
-        if not _is_loopback(host):
+        if not is_loopback(host):
             warnings.warn(
                 f"the Amplemarket sandbox is binding {host}, reachable from other machines; it accepts a "
                 "fixed test key and holds synthetic data only. Bind 127.0.0.1 unless you mean it.",

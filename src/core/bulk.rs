@@ -19,6 +19,17 @@ use super::transport::{Client, RetryWatch, RETRY_WATCH};
 /// Reports progress as (phase, done, total), counted in leads or queries; the last phase is `done`.
 pub type Progress = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 
+/// How many finds may be in flight at once: 1 to 256.
+pub fn check_concurrency(n: usize) -> Result<()> {
+    if (1..=256).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "concurrency must be from 1 to 256, got {n}"
+        )))
+    }
+}
+
 /// Finds every query, at most `concurrency` at a time; results come back in input order, each its own success
 /// or failure. Closing the client ends the whole batch with `Error::Closed`, not each query one by one.
 pub async fn find_many(
@@ -332,7 +343,7 @@ async fn submit(
 /// An error response that says the request was refused outright: nothing was started, and trying again as is
 /// would be refused the same way.
 fn refused(e: &Error) -> bool {
-    matches!(e, Error::Status(s) if (400..500).contains(&s.status) && !matches!(s.status, 408 | 429))
+    matches!(e, Error::Status(s) if s.is_refusal())
 }
 
 #[cfg(test)]

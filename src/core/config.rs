@@ -105,6 +105,97 @@ pub struct Config {
     pub trust_idempotency_key: bool,
 }
 
+/// Settings a caller changes, each checked here (`None`: keep the current value). `timeout` is in seconds,
+/// `f64::INFINITY` for none.
+#[derive(Default)]
+pub struct Settings {
+    pub timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+    pub max_retries: Option<i64>,
+    pub max_retry_wait: Option<f64>,
+    pub reveal_timeout: Option<f64>,
+    pub rate_limits: Option<Option<RateLimits>>,
+    pub user_agent: Option<String>,
+    pub trust_idempotency_key: Option<bool>,
+}
+
+impl Config {
+    /// The documented defaults for a key and a base URL (`AMPLEMARKET_BASE_URL`, else the public API's).
+    pub fn new(api_key: ApiKey, key_source: KeySource, base_url: Option<String>) -> Result<Config> {
+        let base_url = base_url
+            .or_else(|| {
+                std::env::var("AMPLEMARKET_BASE_URL")
+                    .ok()
+                    .filter(|u| !u.trim().is_empty())
+            })
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        Ok(Config {
+            api_key,
+            key_source,
+            base_url: parse_base_url(&base_url)?,
+            timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 3,
+            max_retry_wait: Duration::from_secs(120),
+            reveal_timeout: Duration::from_secs(180),
+            rate_limits: Some(RateLimits::default()),
+            user_agent: user_agent(),
+            trust_idempotency_key: false,
+        })
+    }
+
+    /// The key given, else `AMPLEMARKET_API_KEY`, with where it came from.
+    pub fn key(given: Option<String>, from_env: KeySource) -> Result<(ApiKey, KeySource)> {
+        let source = if given.is_some() { KeySource::Argument } else { from_env };
+        match given.or_else(|| std::env::var("AMPLEMARKET_API_KEY").ok()) {
+            Some(k) => Ok((ApiKey::new(&k)?, source)),
+            None => Err(Error::Config(
+                "no API key: pass Client(api_key=...) or set the AMPLEMARKET_API_KEY environment variable \
+                 (for local tests, amplemarket.testing.Sandbox gives you one)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// This configuration with `s` applied; nothing changes unless every setting given is valid.
+    pub fn with(mut self, s: Settings) -> Result<Config> {
+        if let Some(t) = s.timeout {
+            self.timeout = if t == f64::INFINITY {
+                None
+            } else {
+                Some(seconds("timeout", t)?)
+            };
+        }
+        if let Some(v) = s.connect_timeout {
+            self.connect_timeout = seconds("connect_timeout", v)?;
+        }
+        if let Some(n) = s.max_retries {
+            if !(0..=20).contains(&n) {
+                return Err(Error::InvalidInput(format!(
+                    "max_retries must be from 0 to 20, got {n}"
+                )));
+            }
+            self.max_retries = n as u32;
+        }
+        if let Some(v) = s.max_retry_wait {
+            self.max_retry_wait = seconds("max_retry_wait", v)?;
+        }
+        if let Some(v) = s.reveal_timeout {
+            self.reveal_timeout = seconds("reveal_timeout", v)?;
+        }
+        if let Some(r) = s.rate_limits {
+            self.rate_limits = r;
+        }
+        if let Some(ua) = s.user_agent {
+            self.user_agent = check_user_agent(ua)?;
+        }
+        if let Some(t) = s.trust_idempotency_key {
+            self.trust_idempotency_key = t;
+        }
+        Ok(self)
+    }
+}
+
 pub fn user_agent() -> String {
     format!("amplemarket-python/{}", env!("CARGO_PKG_VERSION"))
 }
@@ -164,6 +255,11 @@ pub fn parse_base_url(raw: &str) -> Result<Url> {
         )));
     }
     Ok(url)
+}
+
+/// An optional deadline in seconds (`None`: no deadline).
+pub fn deadline(name: &str, value: Option<f64>) -> Result<Option<Duration>> {
+    value.map(|v| seconds(name, v)).transpose()
 }
 
 /// A timeout in seconds: positive and finite.

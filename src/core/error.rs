@@ -104,6 +104,14 @@ impl StatusError {
     }
 }
 
+impl StatusError {
+    /// Refused outright (a bad key, no credits, a bad request): nothing was started, and sending the same request
+    /// again would be refused the same way. 408 and 429 are "not now", not refusals.
+    pub fn is_refusal(&self) -> bool {
+        (400..500).contains(&self.status) && !matches!(self.status, 408 | 429)
+    }
+}
+
 impl fmt::Display for StatusError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.status)?;

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
-use super::lead::LEAD_KEYS;
+use super::lead::{LEAD_KEYS, RESULT_FIELDS};
 use super::models::{body_text, decode_error, decode_with, shared, Obj, Person};
 use super::retry::Safety;
 use super::transport::{Client, Request, Response};
@@ -40,20 +40,6 @@ struct JobWire<'a> {
     #[serde(default, rename = "_errors")]
     errors: Vec<Value>,
 }
-
-pub const RESULT_FIELDS: &[&str] = &[
-    "id",
-    "status",
-    "result",
-    "error",
-    "email",
-    "linkedin_url",
-    "linkedin_id",
-    "name",
-    "title",
-    "company_name",
-    "company_domain",
-];
 
 /// One result of an enrichment job; its person shares its text.
 #[derive(Debug)]
@@ -150,6 +136,35 @@ fn job_path(id: u64) -> String {
     format!("/people/enrichment-requests/{id}")
 }
 
+/// How many leads one request may take: at least one, at most `MAX_LEADS`.
+pub fn check_count(n: usize) -> Result<()> {
+    match n {
+        0 => Err(Error::InvalidInput("no leads to enrich".into())),
+        n if n > MAX_LEADS => Err(Error::InvalidInput(format!(
+            "{n} leads are more than one enrichment request takes ({MAX_LEADS}); Person.enrich() splits any number \
+             of leads into several requests and returns one result per lead"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A page size of job results: 1 to 100.
+pub fn page_size(n: i64) -> Result<u32> {
+    match u32::try_from(n) {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(Error::InvalidInput(format!("page_size must be from 1 to 100, got {n}"))),
+    }
+}
+
+/// A job id as given by a caller: the positive `id` of a job.
+pub fn job_id(id: i64) -> Result<u64> {
+    u64::try_from(id).ok().filter(|id| *id > 0).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "job_id must be a positive integer, the `id` of a job from EnrichmentJob.create; got {id}"
+        ))
+    })
+}
+
 /// Starts a job. `leads` must already be validated. The `Idempotency-Key` (the caller's, else a fresh one) is the
 /// same across retries; a caller that saved its key before sending can repeat a create cut short by a crash.
 pub async fn create(
@@ -159,16 +174,7 @@ pub async fn create(
     reveal_phone_numbers: bool,
     idempotency_key: Option<String>,
 ) -> Result<Snapshot> {
-    if leads.is_empty() {
-        return Err(Error::InvalidInput("no leads to enrich".into()));
-    }
-    if leads.len() > MAX_LEADS {
-        return Err(Error::InvalidInput(format!(
-            "{} leads are more than one enrichment request takes ({MAX_LEADS}); use Person.enrich(), which splits \
-             them into several requests",
-            leads.len()
-        )));
-    }
+    check_count(leads.len())?;
     let body = serde_json::json!({
         "leads": leads,
         "reveal_email": reveal_email,
@@ -190,10 +196,8 @@ pub async fn create(
 pub async fn get(client: &Client, id: u64, page_size: Option<u32>) -> Result<Snapshot> {
     let mut req = Request::get(job_path(id));
     if let Some(n) = page_size {
-        if !(1..=100).contains(&n) {
-            return Err(Error::InvalidInput(format!("page_size must be from 1 to 100, got {n}")));
-        }
-        req.query.push(("page[size]".into(), n.to_string()));
+        req.query
+            .push(("page[size]".into(), self::page_size(n.into())?.to_string()));
     }
     parse_job(&client.send(&req).await?, id)
 }

@@ -3,8 +3,12 @@
 
 use serde_json::{Map, Value};
 
-/// The fields of an enrichment lead.
-pub const LEAD_KEYS: [&str; 7] = [
+/// The fields of an enrichment result: its own, then the lead's it echoes (`LEAD_KEYS`, the tail).
+pub const RESULT_FIELDS: &[&str] = &[
+    "id",
+    "status",
+    "result",
+    "error",
     "email",
     "linkedin_url",
     "linkedin_id",
@@ -13,6 +17,9 @@ pub const LEAD_KEYS: [&str; 7] = [
     "company_name",
     "company_domain",
 ];
+
+/// The fields of an enrichment lead.
+pub const LEAD_KEYS: &[&str] = RESULT_FIELDS.split_at(4).1;
 
 /// What a lookup needs, for messages.
 pub const IDENTIFIERS: &str =

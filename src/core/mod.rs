@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod lead;
 pub mod models;
 pub mod pacing;
+pub mod paging;
 #[cfg(test)]
 mod parser_props;
 pub mod people;

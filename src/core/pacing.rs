@@ -28,6 +28,29 @@ impl Default for RateLimits {
     }
 }
 
+impl RateLimits {
+    /// Limits as a caller gives them: each a positive count per `per` seconds, or `None` for no limit.
+    pub fn new(requests: Option<i64>, search: Option<i64>, per: f64) -> crate::core::Result<RateLimits> {
+        let limit = |name: &str, value: Option<i64>| {
+            value
+                .map(|v| {
+                    u32::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| {
+                        crate::core::Error::InvalidInput(format!(
+                            "{name} must be a positive number of requests per `per` seconds (a limit of 0 would \
+                             never send anything), or None for no limit; got {v}"
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        Ok(RateLimits {
+            requests: limit("requests", requests)?,
+            search: limit("search", search)?,
+            per: crate::core::config::seconds("per", per)?,
+        })
+    }
+}
+
 /// How much slower than the limit the client paces: arrival times jitter, and a server counting strictly must
 /// never see us early.
 const HEADROOM: f64 = 0.97;

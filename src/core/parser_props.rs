@@ -11,7 +11,8 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::Value;
 
 use super::error::Error;
-use super::jobs::{EnrichmentResult, Snapshot, RESULT_FIELDS};
+use super::jobs::{EnrichmentResult, Snapshot};
+use super::lead::RESULT_FIELDS;
 use super::models::{Company, Person, SearchPage, COMPANY_FIELDS, PERSON_FIELDS};
 use super::retry::parse_retry_after;
 use super::transport::Response;

@@ -36,7 +36,51 @@ fn field(name: &str, value: &Option<String>) -> Result<Option<String>> {
     }
 }
 
+/// The keys of a query dict of `find_many`: the lookup and the reveal flags.
+const QUERY_KEYS: [&str; 8] = [
+    "linkedin_url",
+    "email",
+    "name",
+    "title",
+    "company_name",
+    "company_domain",
+    "reveal_email",
+    "reveal_phone_numbers",
+];
+
 impl FindQuery {
+    /// A query given as a JSON object (a `find_many` query): known keys, text values, boolean reveal flags
+    /// (`reveal_*` default to the batch's). The message says what is wrong, without naming the query.
+    pub fn from_map(
+        map: &Map<String, Value>,
+        reveal_email: bool,
+        reveal_phone_numbers: bool,
+    ) -> std::result::Result<FindQuery, String> {
+        if let Some(k) = map.keys().find(|k| !QUERY_KEYS.contains(&k.as_str())) {
+            return Err(format!("unknown key `{k}`; keys are {}", QUERY_KEYS.join(", ")));
+        }
+        let text = |k: &str| match map.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("`{k}` must be a string")),
+        };
+        let flag = |k: &str, default: bool| match map.get(k) {
+            Some(Value::Bool(b)) => Ok(*b),
+            None | Some(Value::Null) => Ok(default),
+            Some(_) => Err(format!("`{k}` must be True or False")),
+        };
+        Ok(FindQuery {
+            linkedin_url: text("linkedin_url")?,
+            email: text("email")?,
+            name: text("name")?,
+            title: text("title")?,
+            company_name: text("company_name")?,
+            company_domain: text("company_domain")?,
+            reveal_email: flag("reveal_email", reveal_email)?,
+            reveal_phone_numbers: flag("reveal_phone_numbers", reveal_phone_numbers)?,
+        })
+    }
+
     /// Checks the combination and the values, returning the trimmed query.
     pub fn validated(&self) -> Result<FindQuery> {
         let q = FindQuery {

@@ -13,7 +13,7 @@ use reqwest::Method;
 use super::config::Config;
 use super::error::{ConnectionError, Error, Result, StatusError};
 use super::pacing::Pacer;
-use super::retry::{parse_retry_after, retryable, wait_for, Failure, Safety};
+use super::retry::{self, parse_retry_after, Attempt, Bounds, Failure, Next, Safety, Stop};
 
 const ACCEPT_VALUE: &str = "application/vnd.amp+json, application/json;q=0.9";
 
@@ -240,7 +240,7 @@ impl Client {
             }
             other => other,
         };
-        let mut attempt: u32 = 0;
+        let mut retries: u32 = 0;
         let mut reveal_waits: u32 = 0;
         loop {
             if self.is_closed() {
@@ -272,69 +272,80 @@ impl Client {
                 }
                 Err((failure, e)) => (failure, e, None),
             };
-            let refused_wait = retry_after.is_some_and(|w| w > self.config.max_retry_wait);
-            if failure == Failure::Status(429) && !refused_wait {
-                self.pacer.pause(retry_after.unwrap_or(Duration::from_secs(1)));
-            }
             self.log(LogLevel::Info, || format!("{description} -> {error}"));
-            if req.reveal && failure == Failure::Status(408) {
-                let wait = wait_for(reveal_waits.min(4), retry_after, rand::random());
+            let attempt = Attempt {
+                failure,
+                retry_after,
+                safety,
+                reveal: req.reveal,
+                retries,
+                reveal_waits,
+                elapsed: started.elapsed(),
+            };
+            let decision = retry::decide(attempt, self.bounds(), rand::random());
+            if let Some(pause) = decision.pause_all {
+                self.pacer.pause(pause);
+            }
+            let (wait, reveal) = match decision.next {
+                Next::Stop(why) => return Err(self.explain(error, why)),
+                Next::Retry { wait, reveal } => (wait, reveal),
+            };
+            if reveal {
                 reveal_waits += 1;
-                if started.elapsed().saturating_add(wait) > self.config.reveal_timeout {
-                    return Err(with_hint(error, format!(
-                        "The reveal was still processing after {:.1} s (reveal_timeout); call again later: a reveal is charged once.",
-                        self.config.reveal_timeout.as_secs_f64()
-                    )));
-                }
                 self.log(LogLevel::Info, || {
                     format!(
                         "{description}: reveal still processing, asking again in {:.1} s",
                         wait.as_secs_f64()
                     )
                 });
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            if !retryable(failure, safety, retry_after.is_some()) {
-                return Err(match (safety, failure) {
-                    (_, Failure::Status(401)) => with_hint(error, self.rejected_key_hint()),
-                    (Safety::CreatesJob, Failure::AfterSend | Failure::Status(500..=599 | 408)) => with_hint(
-                        error,
-                        "The enrichment request may have been created before this failure, so it was not sent again \
-                         (that could charge twice); check your recent jobs before submitting these leads again, or \
-                         let the client repeat it with its Idempotency-Key (Client(trust_idempotency_key=True))."
-                            .into(),
-                    ),
-                    _ => error,
+            } else {
+                retries += 1;
+                self.log(LogLevel::Info, || {
+                    format!(
+                        "{description}: retrying in {:.2} s (attempt {} of {})",
+                        wait.as_secs_f64(),
+                        retries + 1,
+                        self.config.max_retries + 1
+                    )
                 });
+                tell_retry(failure, wait);
             }
-            if attempt >= self.config.max_retries {
-                let tries = attempt + 1;
-                return Err(with_hint(
-                    error,
-                    format!("Gave up after {tries} attempt{}.", if tries == 1 { "" } else { "s" }),
-                ));
-            }
-            if let Some(hint) = retry_after.filter(|w| *w > self.config.max_retry_wait) {
-                return Err(with_hint(error, format!(
-                    "The server asked to wait {:.0} s, more than max_retry_wait ({:.0} s); try again later or raise max_retry_wait.",
-                    hint.as_secs_f64(),
-                    self.config.max_retry_wait.as_secs_f64()
-                )));
-            }
-            let wait = wait_for(attempt, retry_after, rand::random());
-            attempt += 1;
-            self.log(LogLevel::Info, || {
-                format!(
-                    "{description}: retrying in {:.2} s (attempt {} of {})",
-                    wait.as_secs_f64(),
-                    attempt + 1,
-                    self.config.max_retries + 1
-                )
-            });
-            tell_retry(failure, wait);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            max_retries: self.config.max_retries,
+            max_retry_wait: self.config.max_retry_wait,
+            reveal_timeout: self.config.reveal_timeout,
+        }
+    }
+
+    /// The error of a request that is not sent again, with a sentence saying why and what to do.
+    fn explain(&self, error: Error, why: Stop) -> Error {
+        let c = &self.config;
+        let hint = match why {
+            Stop::Final => return error,
+            Stop::RejectedKey => self.rejected_key_hint(),
+            Stop::MayHaveStartedJob => "The enrichment request may have been created before this failure, so it was \
+                not sent again (that could charge twice); check your recent jobs before submitting these leads again, \
+                or let the client repeat it with its Idempotency-Key (Client(trust_idempotency_key=True))."
+                .into(),
+            Stop::RevealTimedOut => format!(
+                "The reveal was still processing after {:.1} s (reveal_timeout); call again later: a reveal is \
+                 charged once.",
+                c.reveal_timeout.as_secs_f64()
+            ),
+            Stop::OutOfAttempts(n) => format!("Gave up after {n} attempt{}.", if n == 1 { "" } else { "s" }),
+            Stop::WaitTooLong(w) => format!(
+                "The server asked to wait {:.0} s, more than max_retry_wait ({:.0} s); try again later or raise \
+                 max_retry_wait.",
+                w.as_secs_f64(),
+                c.max_retry_wait.as_secs_f64()
+            ),
+        };
+        with_hint(error, hint)
     }
 
     async fn attempt(&self, req: &Request, description: &str) -> std::result::Result<Response, (Failure, Error)> {

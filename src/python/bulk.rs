@@ -1,19 +1,18 @@
 //! `Person.find_many` and `Person.enrich`: many lookups or leads in one call, concurrency inside Rust.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyType};
 use pythonize::depythonize;
 use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
-use super::errors::to_pyerr;
-use super::jobs::{check_not_table, leads_list, not_a_mapping, read_leads, PyEnrichmentResult};
+use super::errors::{checked, to_pyerr};
+use super::leads::{check_not_table, not_a_mapping, read_leads};
 use super::models::PyPerson;
-use super::runtime::{awaitable_py, block_on};
+use super::results::PyEnrichmentResult;
+use super::twins::twins;
 use crate::core::bulk::{self, LeadOutcome};
+use crate::core::config::deadline;
 use crate::core::models::Person;
 use crate::core::people::FindQuery;
 use crate::core::{Error, Result};
@@ -94,56 +93,13 @@ impl PyFindResult {
     }
 }
 
-const QUERY_KEYS: [&str; 8] = [
-    "linkedin_url",
-    "email",
-    "name",
-    "title",
-    "company_name",
-    "company_domain",
-    "reveal_email",
-    "reveal_phone_numbers",
-];
-
 /// Reads one query dict; a bad one becomes that query's error rather than failing the batch.
-fn query_from(
-    item: &Bound<'_, PyAny>,
-    i: usize,
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
-) -> std::result::Result<FindQuery, String> {
-    let map: Map<String, Value> = match depythonize::<Value>(item) {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(format!("query {i} must be a dict such as {{\"email\": ...}}")),
-    };
-    if let Some(k) = map.keys().find(|k| !QUERY_KEYS.contains(&k.as_str())) {
-        return Err(format!(
-            "query {i} has an unknown key `{k}`; keys are {}",
-            QUERY_KEYS.join(", ")
-        ));
+fn query_from(item: &Bound<'_, PyAny>, i: usize, reveal: (bool, bool)) -> std::result::Result<FindQuery, String> {
+    match depythonize::<Value>(item) {
+        Ok(Value::Object(map)) => FindQuery::from_map(&map, reveal.0, reveal.1),
+        _ => Err("not a dict of find() arguments such as {\"email\": ...}".into()),
     }
-    let text = |k: &str| -> std::result::Result<Option<String>, String> {
-        match map.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("query {i}: `{k}` must be a string")),
-        }
-    };
-    let flag = |k: &str, default: bool| match map.get(k) {
-        Some(Value::Bool(b)) => Ok(*b),
-        None | Some(Value::Null) => Ok(default),
-        Some(_) => Err(format!("query {i}: `{k}` must be True or False")),
-    };
-    Ok(FindQuery {
-        linkedin_url: text("linkedin_url")?,
-        email: text("email")?,
-        name: text("name")?,
-        title: text("title")?,
-        company_name: text("company_name")?,
-        company_domain: text("company_domain")?,
-        reveal_email: flag("reveal_email", reveal_email)?,
-        reveal_phone_numbers: flag("reveal_phone_numbers", reveal_phone_numbers)?,
-    })
+    .map_err(|e| format!("query {i}: {e}"))
 }
 
 struct Prepared {
@@ -172,7 +128,7 @@ fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers:
             return Err(not_a_mapping(&item, "query", i, "{\"email\": \"jane@techco.com\"}"));
         }
         p.plan
-            .push(query_from(&item, i, reveal_email, reveal_phone_numbers).map(|q| {
+            .push(query_from(&item, i, (reveal_email, reveal_phone_numbers)).map(|q| {
                 p.queries.push(q);
                 p.queries.len() - 1
             }));
@@ -181,158 +137,97 @@ fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers:
     Ok(p)
 }
 
-fn finish(py: Python<'_>, prepared: Prepared, found: Vec<Result<Option<Person>>>) -> PyResult<Vec<PyFindResult>> {
-    let mut found: Vec<Option<Result<Option<Person>>>> = found.into_iter().map(Some).collect();
-    prepared
-        .plan
-        .into_iter()
-        .zip(prepared.items)
-        .map(|(plan, query)| {
-            let outcome = match plan {
-                Ok(i) => found[i].take().expect("each result is used once"),
-                Err(message) => Err(Error::InvalidInput(message)),
-            };
-            let (person, error) = match outcome {
-                Ok(Some(p)) => (Some(Py::new(py, PyPerson { inner: Arc::new(p) })?), None),
-                Ok(None) => (None, None),
-                Err(e) => (None, Some(to_pyerr(py, e).into_value(py).into_any())),
-            };
-            Ok(PyFindResult { query, person, error })
-        })
-        .collect()
+/// `find_many`'s answer: one `FindResult` per query given, made when it reaches Python.
+pub struct Found {
+    prepared: Prepared,
+    found: Vec<Result<Option<Person>>>,
 }
 
-fn results_list(
-    py: Python<'_>,
+impl<'py> IntoPyObject<'py> for Found {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut found: Vec<Option<Result<Option<Person>>>> = self.found.into_iter().map(Some).collect();
+        let results = self
+            .prepared
+            .plan
+            .into_iter()
+            .zip(self.prepared.items)
+            .map(|(plan, query)| {
+                let outcome = match plan {
+                    Ok(i) => found[i].take().expect("each result is used once"),
+                    Err(message) => Err(Error::InvalidInput(message)),
+                };
+                let (person, error) = match outcome {
+                    Ok(Some(p)) => (Some(Py::new(py, PyPerson::from(p))?), None),
+                    Ok(None) => (None, None),
+                    Err(e) => (None, Some(to_pyerr(py, e).into_value(py).into_any())),
+                };
+                Ok(PyFindResult { query, person, error })
+            });
+        PyList::new(py, results.collect::<PyResult<Vec<_>>>()?)
+    }
+}
+
+/// `enrich`'s answer: one `EnrichmentResult` per lead given, each echoing the lead as given.
+pub struct Enriched {
     outcomes: Vec<LeadOutcome>,
     originals: Vec<Map<String, Value>>,
-) -> PyResult<Bound<'_, PyList>> {
-    let items: Vec<PyEnrichmentResult> = outcomes
-        .into_iter()
-        .zip(originals)
-        .map(|(o, lead)| PyEnrichmentResult {
-            inner: o.into_result(&lead),
-        })
-        .collect();
-    PyList::new(py, items)
 }
 
-fn timeout_arg(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Duration>> {
-    timeout
-        .map(|t| crate::core::config::seconds("timeout", t).map_err(|e| to_pyerr(py, e)))
-        .transpose()
+impl<'py> IntoPyObject<'py> for Enriched {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let results = self.outcomes.into_iter().zip(self.originals);
+        PyList::new(
+            py,
+            results.map(|(o, lead)| PyEnrichmentResult {
+                inner: o.into_result(&lead),
+            }),
+        )
+    }
 }
 
-#[pymethods]
-impl PyPerson {
+twins! {
     /// Finds many people at once, at most ``concurrency`` requests in flight, paced by the client's rate limits.
     /// ``queries`` are dicts of ``find`` arguments. Returns one ``FindResult`` per query, in input order; a failed
     /// query never sinks the others.
-    #[staticmethod]
-    #[pyo3(signature = (queries, *, reveal_email = false, reveal_phone_numbers = false, concurrency = 8, progress = None, client = None))]
-    fn find_many(
-        py: Python<'_>,
-        queries: &Bound<'_, PyAny>,
-        reveal_email: bool,
-        reveal_phone_numbers: bool,
-        concurrency: usize,
-        progress: Option<&Bound<'_, PyAny>>,
-        client: Option<&Bound<'_, PyClient>>,
-    ) -> PyResult<Vec<PyFindResult>> {
-        check_concurrency(py, concurrency)?;
+    static PyPerson, find_many / find_many_async,
+    signature (queries, *, reveal_email = false, reveal_phone_numbers = false, concurrency = 8, progress = None, client = None),
+    |py, queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool, concurrency: usize,
+     progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Found {
+        checked(py, bulk::check_concurrency(concurrency))?;
         let prepared = prepare(queries, reveal_email, reveal_phone_numbers)?;
         let report = super::progress::from_py(py, progress, "find_many", "query")?;
         let client = resolve(py, client)?;
-        let qs = prepared.queries.clone();
-        let found = block_on(
-            py,
-            async move { bulk::find_many(&client, qs, concurrency, report).await },
-        )?;
-        finish(py, prepared, found)
+        async move {
+            let found = bulk::find_many(&client, prepared.queries.clone(), concurrency, report).await?;
+            Ok(Found { prepared, found })
+        }
     }
+}
 
-    /// Awaitable ``find_many``.
-    #[staticmethod]
-    #[pyo3(signature = (queries, *, reveal_email = false, reveal_phone_numbers = false, concurrency = 8, progress = None, client = None))]
-    fn find_many_async<'py>(
-        py: Python<'py>,
-        queries: &Bound<'_, PyAny>,
-        reveal_email: bool,
-        reveal_phone_numbers: bool,
-        concurrency: usize,
-        progress: Option<&Bound<'_, PyAny>>,
-        client: Option<&Bound<'_, PyClient>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        check_concurrency(py, concurrency)?;
-        let prepared = prepare(queries, reveal_email, reveal_phone_numbers)?;
-        let report = super::progress::from_py(py, progress, "find_many", "query")?;
-        let client = resolve(py, client)?;
-        let qs = prepared.queries.clone();
-        awaitable_py(py, async move {
-            let found = bulk::find_many(&client, qs, concurrency, report).await;
-            Python::attach(|py| finish(py, prepared, found.map_err(|e| to_pyerr(py, e))?))
-        })
-    }
-
+twins! {
     /// Enriches any number of leads: identical leads are sent once, the rest split into requests of at most
     /// 10,000, waited on together, and collected. Returns one ``EnrichmentResult`` per input lead, in input order;
     /// a lead that cannot be sent comes back with status ``invalid`` and an ``error``. ``timeout`` (seconds) bounds
     /// the wait for the jobs.
-    #[staticmethod]
-    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, timeout = None, progress = None, client = None))]
-    fn enrich<'py>(
-        py: Python<'py>,
-        leads: &Bound<'py, PyAny>,
-        reveal_email: bool,
-        reveal_phone_numbers: bool,
-        timeout: Option<f64>,
-        progress: Option<&Bound<'_, PyAny>>,
-        client: Option<&Bound<'_, PyClient>>,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let leads = leads_list(leads)?;
-        let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(&leads)?.into_iter().unzip();
-        let limit = timeout_arg(py, timeout)?;
+    static PyPerson, enrich / enrich_async,
+    signature (leads, *, reveal_email = false, reveal_phone_numbers = false, timeout = None, progress = None, client = None),
+    |py, leads: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool, timeout: Option<f64>,
+     progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Enriched {
+        let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(leads)?.into_iter().unzip();
+        let limit = checked(py, deadline("timeout", timeout))?;
         let report = super::progress::from_py(py, progress, "enrich", "lead")?;
         let client = resolve(py, client)?;
-        let outcomes = block_on(py, async move {
-            bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report).await
-        })?;
-        results_list(py, outcomes, originals)
-    }
-
-    /// Awaitable ``enrich``.
-    #[staticmethod]
-    #[pyo3(signature = (leads, *, reveal_email = false, reveal_phone_numbers = false, timeout = None, progress = None, client = None))]
-    fn enrich_async<'py>(
-        py: Python<'py>,
-        leads: &Bound<'py, PyAny>,
-        reveal_email: bool,
-        reveal_phone_numbers: bool,
-        timeout: Option<f64>,
-        progress: Option<&Bound<'_, PyAny>>,
-        client: Option<&Bound<'_, PyClient>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let leads = leads_list(leads)?;
-        let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(&leads)?.into_iter().unzip();
-        let limit = timeout_arg(py, timeout)?;
-        let report = super::progress::from_py(py, progress, "enrich", "lead")?;
-        let client = resolve(py, client)?;
-        awaitable_py(py, async move {
-            let outcomes = bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report)
-                .await
-                .map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
-            Python::attach(|py| Ok(results_list(py, outcomes, originals)?.unbind()))
-        })
-    }
-}
-
-fn check_concurrency(py: Python<'_>, n: usize) -> PyResult<()> {
-    if (1..=256).contains(&n) {
-        Ok(())
-    } else {
-        Err(to_pyerr(
-            py,
-            Error::InvalidInput(format!("concurrency must be from 1 to 256, got {n}")),
-        ))
+        async move {
+            let outcomes = bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report).await?;
+            Ok(Enriched { outcomes, originals })
+        }
     }
 }

@@ -1,18 +1,18 @@
 //! `amplemarket.Client`: configuration, the shared connection pool, and the default client.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use parking_lot::Mutex;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::errors::to_pyerr;
-use super::runtime::{awaitable, block_on};
-use crate::core::config::{check_user_agent, parse_base_url, seconds, DEFAULT_BASE_URL};
+use super::errors::checked;
+use super::runtime::awaitable;
+use super::twins::twins;
+use crate::core::config::Settings;
 use crate::core::pacing::RateLimits;
 use crate::core::transport::{LogLevel, LogSink};
-use crate::core::{self, ApiKey, Config, Error, KeySource};
+use crate::core::{self, Config, KeySource};
 
 /// Client-side pacing limits: at most ``requests`` calls (``search`` of them searches) per ``per`` seconds.
 /// ``None`` leaves that limit unpaced.
@@ -27,27 +27,8 @@ impl PyRateLimits {
     #[new]
     #[pyo3(signature = (requests = Some(500), search = Some(30), per = 60.0), text_signature = "(requests=500, search=30, per=60.0)")]
     fn new(py: Python<'_>, requests: Option<i64>, search: Option<i64>, per: f64) -> PyResult<Self> {
-        let err = |e: Error| to_pyerr(py, e);
-        let per = seconds("per", per).map_err(err)?;
-        let limit = |name: &str, value: Option<i64>| -> PyResult<Option<u32>> {
-            value
-                .map(|v| {
-                    u32::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| {
-                        err(Error::InvalidInput(format!(
-                            "{name} must be a positive number of requests per `per` seconds (a limit of 0 would never send \
-                             anything), or None for no limit; \
-                             got {v}"
-                        )))
-                    })
-                })
-                .transpose()
-        };
         Ok(PyRateLimits {
-            inner: RateLimits {
-                requests: limit("requests", requests)?,
-                search: limit("search", search)?,
-                per,
-            },
+            inner: checked(py, RateLimits::new(requests, search, per))?,
         })
     }
 
@@ -117,16 +98,13 @@ pub struct PyClient {
     pub inner: core::Client,
 }
 
-fn timeout_arg(name: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
-    match value {
-        None => Err(PyTypeError::new_err(format!(
-            "{name}=None would wait forever without saying so; pass seconds, or float('inf') for no limit"
-        ))),
-        Some(v) if v == f64::INFINITY => Ok(None),
-        Some(v) => seconds(name, v)
-            .map(Some)
-            .map_err(|e| Python::attach(|py| to_pyerr(py, e))),
-    }
+/// `timeout=None` is refused rather than read as "no timeout": a hang should never be the silent default.
+fn timeout_arg(value: Option<f64>) -> PyResult<f64> {
+    value.ok_or_else(|| {
+        PyTypeError::new_err(
+            "timeout=None would wait forever without saying so; pass seconds, or float('inf') for no limit",
+        )
+    })
 }
 
 fn log_sink() -> Option<(LogLevel, LogSink)> {
@@ -189,48 +167,19 @@ impl PyClient {
         user_agent: Option<String>,
         trust_idempotency_key: bool,
     ) -> PyResult<Self> {
-        let err = |e: Error| to_pyerr(py, e);
-        let key_source = if api_key.is_some() {
-            KeySource::Argument
-        } else {
-            KeySource::Environment
+        let (key, source) = checked(py, Config::key(api_key, KeySource::Environment))?;
+        let settings = Settings {
+            timeout: Some(timeout_arg(timeout)?),
+            connect_timeout: Some(connect_timeout),
+            max_retries: Some(max_retries),
+            max_retry_wait: Some(max_retry_wait),
+            reveal_timeout: Some(reveal_timeout),
+            rate_limits: Some(rate_limit.resolve(py)),
+            user_agent,
+            trust_idempotency_key: Some(trust_idempotency_key),
         };
-        let api_key = match api_key.or_else(|| std::env::var("AMPLEMARKET_API_KEY").ok()) {
-            Some(k) => ApiKey::new(&k).map_err(err)?,
-            None => {
-                return Err(err(Error::Config(
-                    "no API key: pass Client(api_key=...) or set the AMPLEMARKET_API_KEY environment variable \
-                     (for local tests, amplemarket.testing.Sandbox gives you one)"
-                        .into(),
-                )))
-            }
-        };
-        let base_url = base_url
-            .or_else(|| {
-                std::env::var("AMPLEMARKET_BASE_URL")
-                    .ok()
-                    .filter(|u| !u.trim().is_empty())
-            })
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let config = Config {
-            api_key,
-            key_source,
-            base_url: parse_base_url(&base_url).map_err(err)?,
-            timeout: timeout_arg("timeout", timeout)?,
-            connect_timeout: seconds("connect_timeout", connect_timeout).map_err(err)?,
-            max_retries: retries(max_retries).map_err(err)?,
-            max_retry_wait: seconds("max_retry_wait", max_retry_wait).map_err(err)?,
-            reveal_timeout: seconds("reveal_timeout", reveal_timeout).map_err(err)?,
-            rate_limits: rate_limit.resolve(py),
-            user_agent: match user_agent {
-                Some(ua) => check_user_agent(ua).map_err(err)?,
-                None => crate::core::config::user_agent(),
-            },
-            trust_idempotency_key,
-        };
-        let inner = core::Client::new(config);
-        inner.set_log_sink(log_sink());
-        Ok(PyClient { inner })
+        let config = checked(py, Config::new(key, source, base_url).and_then(|c| c.with(settings)))?;
+        Ok(PyClient::from(config))
     }
 
     /// A copy with some settings changed, sharing this client's connection pool.
@@ -248,34 +197,19 @@ impl PyClient {
         user_agent: Option<String>,
         trust_idempotency_key: Option<bool>,
     ) -> PyResult<PyClient> {
-        let err = |e: Error| to_pyerr(py, e);
-        let mut c = self.config().clone();
-        if timeout.is_some() {
-            c.timeout = timeout_arg("timeout", timeout)?;
-        }
-        if let Some(v) = connect_timeout {
-            c.connect_timeout = seconds("connect_timeout", v).map_err(err)?;
-        }
-        if let Some(v) = max_retries {
-            c.max_retries = retries(v).map_err(err)?;
-        }
-        if let Some(v) = max_retry_wait {
-            c.max_retry_wait = seconds("max_retry_wait", v).map_err(err)?;
-        }
-        if let Some(v) = reveal_timeout {
-            c.reveal_timeout = seconds("reveal_timeout", v).map_err(err)?;
-        }
-        if let Some(r) = rate_limit {
-            c.rate_limits = r.resolve(py);
-        }
-        if let Some(ua) = user_agent {
-            c.user_agent = check_user_agent(ua).map_err(err)?;
-        }
-        if let Some(trust) = trust_idempotency_key {
-            c.trust_idempotency_key = trust;
-        }
+        let settings = Settings {
+            timeout,
+            connect_timeout,
+            max_retries,
+            max_retry_wait,
+            reveal_timeout,
+            rate_limits: rate_limit.map(|r| r.resolve(py)),
+            user_agent,
+            trust_idempotency_key,
+        };
+        let config = checked(py, self.config().clone().with(settings))?;
         Ok(PyClient {
-            inner: self.inner.with_config(c),
+            inner: self.inner.with_config(config),
         })
     }
 
@@ -334,19 +268,6 @@ impl PyClient {
         awaitable(py, async move { Ok(()) })
     }
 
-    /// Credit balances and limits of the account (the cheapest call that checks the key works).
-    fn account_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
-        let v = block_on(py, async move { crate::core::account::info(&client).await })?;
-        Ok(pythonize::pythonize(py, &v)?)
-    }
-
-    /// Awaitable ``account_info()``.
-    fn account_info_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
-        awaitable(py, async move { crate::core::account::info(&client).await.map(Json) })
-    }
-
     fn __repr__(&self) -> String {
         let c = self.config();
         format!(
@@ -360,13 +281,19 @@ impl PyClient {
     }
 }
 
-fn retries(n: i64) -> core::Result<u32> {
-    if (0..=20).contains(&n) {
-        Ok(n as u32)
-    } else {
-        Err(Error::InvalidInput(format!(
-            "max_retries must be from 0 to 20, got {n}"
-        )))
+twins! {
+    /// Credit balances and limits of the account (the cheapest call that checks the key works).
+    method PyClient, account_info / account_info_async, signature (), |slf, _py| -> Json {
+        let client = slf.get().inner.clone();
+        async move { crate::core::account::info(&client).await.map(Json) }
+    }
+}
+
+impl From<Config> for PyClient {
+    fn from(config: Config) -> Self {
+        let inner = core::Client::new(config);
+        inner.set_log_sink(log_sink());
+        PyClient { inner }
     }
 }
 
@@ -391,26 +318,9 @@ pub fn get_default_client(py: Python<'_>) -> PyResult<Py<PyClient>> {
     if let Some(c) = DEFAULT.lock().as_ref() {
         return Ok(c.clone_ref(py));
     }
-    let mut built = PyClient::new(
-        py,
-        None,
-        None,
-        Some(30.0),
-        10.0,
-        3,
-        120.0,
-        180.0,
-        RateLimitArg::Enabled(true),
-        None,
-        false,
-    )?;
     // Its key comes from the environment on behalf of calls that named no client: say so when the key is refused.
-    let config = Config {
-        key_source: KeySource::DefaultClient,
-        ..built.inner.config().clone()
-    };
-    built.inner = built.inner.with_config(config);
-    let client = Py::new(py, built)?;
+    let config = Config::key(None, KeySource::DefaultClient).and_then(|(key, source)| Config::new(key, source, None));
+    let client = Py::new(py, PyClient::from(checked(py, config)?))?;
     let mut slot = DEFAULT.lock();
     Ok(slot.get_or_insert(client).clone_ref(py))
 }

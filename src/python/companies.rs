@@ -1,47 +1,23 @@
 //! `Company.find` / `Company.find_async`.
 
-use std::sync::Arc;
-
 use pyo3::prelude::*;
 
 use super::client::{resolve, PyClient};
+use super::errors::checked;
 use super::models::PyCompany;
-use super::runtime::{awaitable, block_on};
+use super::twins::twins;
 use crate::core::companies;
 
-#[pymethods]
-impl PyCompany {
+twins! {
     /// Finds a company by ``domain`` (like ``example.com``) or ``linkedin_url``; ``None`` when none matches.
     /// Costs no credits.
-    #[staticmethod]
-    #[pyo3(signature = (*, domain = None, linkedin_url = None, client = None))]
-    fn find(
-        py: Python<'_>,
-        domain: Option<String>,
-        linkedin_url: Option<String>,
-        client: Option<&Bound<'_, PyClient>>,
-    ) -> PyResult<Option<PyCompany>> {
+    static PyCompany, find / find_async, signature (*, domain = None, linkedin_url = None, client = None),
+    |py, domain: Option<String>, linkedin_url: Option<String>, client: Option<&Bound<'_, PyClient>>| -> Option<PyCompany> {
+        checked(py, companies::validate(domain.as_deref(), linkedin_url.as_deref()))?;
         let client = resolve(py, client)?;
-        let found = block_on(py, async move {
-            companies::find(&client, domain.as_deref(), linkedin_url.as_deref()).await
-        })?;
-        Ok(found.map(|c| PyCompany { inner: Arc::new(c) }))
-    }
-
-    /// Awaitable ``find``.
-    #[staticmethod]
-    #[pyo3(signature = (*, domain = None, linkedin_url = None, client = None))]
-    fn find_async<'py>(
-        py: Python<'py>,
-        domain: Option<String>,
-        linkedin_url: Option<String>,
-        client: Option<&Bound<'_, PyClient>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        companies::validate(domain.as_deref(), linkedin_url.as_deref()).map_err(|e| super::errors::to_pyerr(py, e))?;
-        let client = resolve(py, client)?;
-        awaitable(py, async move {
+        async move {
             let found = companies::find(&client, domain.as_deref(), linkedin_url.as_deref()).await?;
-            Ok(found.map(|c| PyCompany { inner: Arc::new(c) }))
-        })
+            Ok(found.map(PyCompany::from))
+        }
     }
 }

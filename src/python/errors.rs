@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 use pythonize::pythonize;
 
 use crate::core::Error;
@@ -46,16 +46,12 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
             }
             Error::Connection(c) => {
                 attrs.set_item("request", c.request)?;
-                build(
-                    py,
-                    if c.timeout {
-                        "APITimeoutError"
-                    } else {
-                        "APIConnectionError"
-                    },
-                    message,
-                    &attrs,
-                )
+                let class = if c.timeout {
+                    "APITimeoutError"
+                } else {
+                    "APIConnectionError"
+                };
+                build(py, class, message, &attrs)
             }
             Error::Decode(d) => {
                 attrs.set_item("status_code", d.status)?;
@@ -64,20 +60,12 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
             }
             Error::Status(s) => {
                 attrs.set_item("status_code", s.status)?;
+                attrs.set_item("refused", s.is_refusal())?;
                 attrs.set_item("code", s.code)?;
                 attrs.set_item("title", s.title)?;
                 attrs.set_item("detail", s.detail)?;
                 attrs.set_item("source", pythonize(py, &s.source)?)?;
-                attrs.set_item(
-                    "errors",
-                    PyList::new(
-                        py,
-                        s.errors
-                            .iter()
-                            .map(|e| pythonize(py, e))
-                            .collect::<Result<Vec<_>, _>>()?,
-                    )?,
-                )?;
+                attrs.set_item("errors", pythonize(py, &s.errors)?)?;
                 attrs.set_item("retry_after", s.retry_after.map(|d| d.as_secs_f64()))?;
                 let headers = PyDict::new(py);
                 for (k, v) in s.headers {
@@ -90,4 +78,9 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
         }
     })();
     made.unwrap_or_else(|e| PyRuntimeError::new_err(format!("amplemarket could not build its exception: {e}")))
+}
+
+/// A core result as a Python one: the error mapped to its exception class.
+pub fn checked<T>(py: Python<'_>, result: crate::core::Result<T>) -> PyResult<T> {
+    result.map_err(|e| to_pyerr(py, e))
 }

@@ -1,15 +1,15 @@
-//! `Person`, `Company`, `PhoneNumber`: frozen objects over the parsed Rust data. Python values are made when an
-//! attribute is read; `to_dict()` returns exactly the JSON the server sent.
+//! `Person`, `Company`, `PhoneNumber`: frozen objects over the parsed Rust data, each declared once by `model!` as
+//! a table of its fields. Python values are made when an attribute is read; `to_dict()` returns exactly the JSON
+//! the server sent.
 
 use std::sync::Arc;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::PyTuple;
 
-use crate::core::models::{Company, Person, PhoneNumber};
+use crate::core::models::{Company, Obj, Person, PhoneNumber};
 
 static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -18,15 +18,6 @@ pub fn loads_str<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>
     JSON_LOADS.import(py, "json", "loads")?.call1((text,))
 }
 
-/// A dict (`open = '{'`) or list (`open = '['`) field; a value of another type reads as `None`, like the
-/// scalar fields do.
-fn loads_opt<'py>(py: Python<'py>, raw: Option<&str>, open: char) -> PyResult<Option<Bound<'py, PyAny>>> {
-    raw.filter(|r| r.starts_with(open))
-        .map(|r| loads_str(py, r))
-        .transpose()
-}
-
-/// Value equality of two JSON texts (formatting and key order aside).
 /// `==` / `!=` between two objects by their JSON (`None`: the other is not of this type).
 pub fn compare_json(py: Python<'_>, a: &str, b: Option<&str>, op: CompareOp) -> PyResult<Py<PyAny>> {
     let Some(b) = b else {
@@ -40,459 +31,280 @@ pub fn compare_json(py: Python<'_>, a: &str, b: Option<&str>, op: CompareOp) -> 
     })
 }
 
+/// Value equality of two JSON texts (formatting and key order aside).
 fn same_json(a: &str, b: &str) -> bool {
     a == b || serde_json::from_str::<serde_json::Value>(a).ok() == serde_json::from_str::<serde_json::Value>(b).ok()
 }
 
-fn html<'py>(py: Python<'py>, function: &str, obj: Bound<'py, PyAny>) -> PyResult<String> {
-    py.import("amplemarket._display")?
-        .getattr(function)?
-        .call1((obj,))?
-        .extract()
+/// The hash of one field's parsed value, as `==` compares: the same id written with other escapes hashes the same.
+fn hash_of(obj: &Obj, key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    obj.get::<serde_json::Value>(key).map(|v| v.to_string()).hash(&mut h);
+    h.finish()
 }
 
-/// A person (a B2B contact) as the API returns it.
-#[pyclass(frozen, module = "amplemarket._core", name = "Person")]
-pub struct PyPerson {
-    pub inner: Arc<Person>,
+/// How each kind of field reads: a value of another type than documented reads as `None`.
+mod read {
+    use pyo3::prelude::*;
+    use pyo3::IntoPyObjectExt;
+
+    use crate::core::models::Obj;
+
+    pub fn text<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        o.string(k).into_bound_py_any(py)
+    }
+    pub fn int<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        o.get::<i64>(k).into_bound_py_any(py)
+    }
+    pub fn flag<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        o.get::<bool>(k).into_bound_py_any(py)
+    }
+    pub fn ints<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        o.get::<Vec<i64>>(k).into_bound_py_any(py)
+    }
+    pub fn texts<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        o.get::<Vec<String>>(k).into_bound_py_any(py)
+    }
+    fn json<'py>(py: Python<'py>, o: &Obj, k: &str, open: char) -> PyResult<Bound<'py, PyAny>> {
+        match o.raw(k).filter(|r| r.starts_with(open)) {
+            Some(r) => super::loads_str(py, r),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+    pub fn dict<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        json(py, o, k, '{')
+    }
+    pub fn list<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        json(py, o, k, '[')
+    }
+}
+
+/// The API's name of a field: the Rust name, or the one given (`r#type as "type"`).
+macro_rules! key {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident $key:literal) => {
+        $key
+    };
+}
+
+/// Declares a model class over a core type holding an `obj: Obj`: a getter per field of the table (its kind says
+/// how it reads), `FIELDS` (the table's names, and those of the getters written by hand), and what every model
+/// shares: `to_dict`, `to_json`, `from_json`, pickling, `==` by JSON and a hash by one field.
+macro_rules! model {
+    (
+        $(#[doc = $doc:literal])*
+        $py_ty:ident($core_ty:ident) as $name:literal, hash by $hash:literal,
+        fields { $( $(#[doc = $fdoc:literal])* $kind:ident $field:ident $(as $key:literal)? ),* $(,)? }
+        $(also { $($extra:literal),* })?
+    ) => {
+        $(#[doc = $doc])*
+        #[pyclass(frozen, module = "amplemarket._core", name = $name)]
+        pub struct $py_ty {
+            pub inner: Arc<$core_ty>,
+        }
+
+        impl From<$core_ty> for $py_ty {
+            fn from(inner: $core_ty) -> Self {
+                $py_ty { inner: Arc::new(inner) }
+            }
+        }
+
+        impl From<Arc<$core_ty>> for $py_ty {
+            fn from(inner: Arc<$core_ty>) -> Self {
+                $py_ty { inner }
+            }
+        }
+
+        #[pymethods]
+        impl $py_ty {
+            $(
+                $(#[doc = $fdoc])*
+                #[getter]
+                fn $field<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    read::$kind(py, &self.inner.obj, key!($field $($key)?))
+                }
+            )*
+
+            /// The names of this class's fields, in the API's order.
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn FIELDS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+                let names: &[&str] = &[$(key!($field $($key)?),)* $($($extra),*)?];
+                Ok(PyTuple::new(py, names)?.unbind())
+            }
+
+            /// Exactly the JSON the server sent, as Python objects, unknown fields included.
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                loads_str(py, self.inner.obj.text())
+            }
+
+            /// The JSON text the server sent.
+            fn to_json(&self) -> &str {
+                self.inner.obj.text()
+            }
+
+            /// Rebuilds an object from ``to_json()`` output (used by pickle).
+            #[classmethod]
+            fn from_json(_cls: &Bound<'_, pyo3::types::PyType>, text: &str) -> PyResult<Self> {
+                let inner = $core_ty::from_json(text).map_err(pyo3::exceptions::PyValueError::new_err)?;
+                Ok(Self::from(inner))
+            }
+
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+                Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.obj.text().to_string(),)))
+            }
+
+            fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+                let that = other.cast::<Self>().ok();
+                let theirs = that.as_ref().map(|o| o.get().inner.obj.text());
+                compare_json(other.py(), self.inner.obj.text(), theirs, op)
+            }
+
+            fn __hash__(&self) -> u64 {
+                hash_of(&self.inner.obj, $hash)
+            }
+        }
+    };
+}
+
+model! {
+    /// A person (a B2B contact) as the API returns it.
+    PyPerson(Person) as "Person", hash by "id",
+    fields {
+        /// ID of the person.
+        text id,
+        /// Object type (``"person"``).
+        text object,
+        text name,
+        text first_name,
+        text last_name,
+        text linkedin_url,
+        /// The email address, when revealed (``reveal_email=True``).
+        text email,
+        /// ``"male"``, ``"female"``, or another value the API adds later.
+        text gender,
+        text title,
+        text headline,
+        text about,
+        text current_position_start_date,
+        text current_position_description,
+        text location,
+        text image_url,
+        /// ``{"city": ..., "state": ..., "country": ...}``.
+        dict location_details,
+        /// A list of experience dicts (company, title, dates…).
+        list experiences,
+        list educations,
+        list languages,
+    }
+    also { "phone_numbers", "company" }
 }
 
 #[pymethods]
 impl PyPerson {
-    /// ID of the person.
-    #[getter]
-    fn id(&self) -> Option<String> {
-        self.inner.obj.string("id")
-    }
-    /// Object type (``"person"``).
-    #[getter]
-    fn object(&self) -> Option<String> {
-        self.inner.obj.string("object")
-    }
-    #[getter]
-    fn name(&self) -> Option<String> {
-        self.inner.obj.string("name")
-    }
-    #[getter]
-    fn first_name(&self) -> Option<String> {
-        self.inner.obj.string("first_name")
-    }
-    #[getter]
-    fn last_name(&self) -> Option<String> {
-        self.inner.obj.string("last_name")
-    }
-    #[getter]
-    fn linkedin_url(&self) -> Option<String> {
-        self.inner.obj.string("linkedin_url")
-    }
-    /// The email address, when revealed (``reveal_email=True``).
-    #[getter]
-    fn email(&self) -> Option<String> {
-        self.inner.obj.string("email")
-    }
-    /// ``"male"``, ``"female"``, or another value the API adds later.
-    #[getter]
-    fn gender(&self) -> Option<String> {
-        self.inner.obj.string("gender")
-    }
-    #[getter]
-    fn title(&self) -> Option<String> {
-        self.inner.obj.string("title")
-    }
-    #[getter]
-    fn headline(&self) -> Option<String> {
-        self.inner.obj.string("headline")
-    }
-    #[getter]
-    fn about(&self) -> Option<String> {
-        self.inner.obj.string("about")
-    }
-    #[getter]
-    fn current_position_start_date(&self) -> Option<String> {
-        self.inner.obj.string("current_position_start_date")
-    }
-    #[getter]
-    fn current_position_description(&self) -> Option<String> {
-        self.inner.obj.string("current_position_description")
-    }
-    #[getter]
-    fn location(&self) -> Option<String> {
-        self.inner.obj.string("location")
-    }
-    #[getter]
-    fn image_url(&self) -> Option<String> {
-        self.inner.obj.string("image_url")
-    }
-    /// ``{"city": ..., "state": ..., "country": ...}``.
-    #[getter]
-    fn location_details<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("location_details"), '{')
-    }
-    /// A list of experience dicts (company, title, dates…).
-    #[getter]
-    fn experiences<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("experiences"), '[')
-    }
-    #[getter]
-    fn educations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("educations"), '[')
-    }
-    #[getter]
-    fn languages<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("languages"), '[')
-    }
     /// The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise.
     #[getter]
     fn phone_numbers(&self) -> Option<Vec<PyPhoneNumber>> {
-        self.inner
-            .phone_numbers
-            .as_ref()
-            .map(|v| v.iter().map(|p| PyPhoneNumber { inner: p.clone() }).collect())
+        let numbers = self.inner.phone_numbers.as_ref()?;
+        Some(numbers.iter().cloned().map(PyPhoneNumber::from).collect())
     }
+
     /// The company the person works for now.
     #[getter]
     fn company(&self) -> Option<PyCompany> {
-        self.inner.company.as_ref().map(|c| PyCompany { inner: c.clone() })
-    }
-
-    /// The person exactly as the server sent it, unknown fields included.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        loads_str(py, self.inner.obj.text())
-    }
-
-    /// The JSON text the server sent for this person.
-    fn to_json(&self) -> &str {
-        self.inner.obj.text()
-    }
-
-    /// Rebuilds a person from ``to_json()`` output (used by pickle).
-    #[classmethod]
-    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyPerson> {
-        let p = Person::from_json(text).map_err(PyValueError::new_err)?;
-        Ok(PyPerson { inner: Arc::new(p) })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((
-            slf.get_type().getattr("from_json")?,
-            (slf.get().inner.obj.text().to_string(),),
-        ))
-    }
-
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let that = other.cast::<PyPerson>().ok();
-        compare_json(
-            other.py(),
-            self.inner.obj.text(),
-            that.as_ref().map(|o| o.get().inner.obj.text()),
-            op,
-        )
-    }
-
-    fn __hash__(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        // The parsed value, as `==` compares: the same id written with other escapes hashes the same.
-        self.inner
-            .obj
-            .get::<serde_json::Value>("id")
-            .map(|v| v.to_string())
-            .hash(&mut h);
-        h.finish()
+        self.inner.company.clone().map(PyCompany::from)
     }
 
     fn __repr__(&self) -> String {
-        let f = &self.inner.obj;
-        let mut parts = vec![format!("name={:?}", f.string("name").unwrap_or_default())];
-        if let Some(t) = f.string("title") {
-            parts.push(format!("title={t:?}"));
-        }
-        if let Some(c) = self.inner.company.as_ref().and_then(|c| c.obj.string("name")) {
-            parts.push(format!("company={c:?}"));
-        }
-        if let Some(e) = f.string("email") {
-            parts.push(format!("email={e:?}"));
-        }
-        format!("Person({})", parts.join(", "))
+        let company = self.inner.company.as_ref().and_then(|c| c.obj.string("name"));
+        labelled(
+            "Person",
+            &self.inner.obj,
+            &["name", "title"],
+            &[("company", company), ("email", self.inner.obj.string("email"))],
+        )
     }
 
     fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
-        html(slf.py(), "person_html", slf.clone().into_any())
+        html(slf.as_any(), "person_html")
     }
 }
 
-/// A company as the API returns it.
-#[pyclass(frozen, module = "amplemarket._core", name = "Company")]
-pub struct PyCompany {
-    pub inner: Arc<Company>,
+model! {
+    /// A company as the API returns it.
+    PyCompany(Company) as "Company", hash by "id",
+    fields {
+        /// Amplemarket ID of the company.
+        text id,
+        /// Object type (``"company"``).
+        text object,
+        text name,
+        text linkedin_url,
+        text website,
+        text overview,
+        text logo_url,
+        int founded_year,
+        int traffic_rank,
+        ints sic_codes,
+        ints naics_codes,
+        /// Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``.
+        text r#type as "type",
+        int total_funding,
+        text latest_funding_stage,
+        text latest_funding_date,
+        texts keywords,
+        int estimated_number_of_employees,
+        /// Followers on LinkedIn.
+        int followers,
+        /// Self-reported size, such as ``"201-500 employees"``.
+        text size,
+        text industry,
+        text location,
+        dict location_details,
+        /// A list of location dicts (``address``, ``is_primary``, ``country``).
+        list locations,
+        flag is_b2b,
+        flag is_b2c,
+        texts technologies,
+        /// Headcount by department, a dict of name to count.
+        dict department_headcount,
+        dict job_function_headcount,
+        /// Estimated annual revenue, such as ``"$10M-$50M"``.
+        text estimated_revenue,
+        int revenue,
+    }
 }
 
 #[pymethods]
 impl PyCompany {
-    /// Amplemarket ID of the company.
-    #[getter]
-    fn id(&self) -> Option<String> {
-        self.inner.obj.string("id")
-    }
-    /// Object type (``"company"``).
-    #[getter]
-    fn object(&self) -> Option<String> {
-        self.inner.obj.string("object")
-    }
-    #[getter]
-    fn name(&self) -> Option<String> {
-        self.inner.obj.string("name")
-    }
-    #[getter]
-    fn linkedin_url(&self) -> Option<String> {
-        self.inner.obj.string("linkedin_url")
-    }
-    #[getter]
-    fn website(&self) -> Option<String> {
-        self.inner.obj.string("website")
-    }
-    #[getter]
-    fn overview(&self) -> Option<String> {
-        self.inner.obj.string("overview")
-    }
-    #[getter]
-    fn logo_url(&self) -> Option<String> {
-        self.inner.obj.string("logo_url")
-    }
-    #[getter]
-    fn founded_year(&self) -> Option<i64> {
-        self.inner.obj.get("founded_year")
-    }
-    #[getter]
-    fn traffic_rank(&self) -> Option<i64> {
-        self.inner.obj.get("traffic_rank")
-    }
-    #[getter]
-    fn sic_codes(&self) -> Option<Vec<i64>> {
-        self.inner.obj.get("sic_codes")
-    }
-    #[getter]
-    fn naics_codes(&self) -> Option<Vec<i64>> {
-        self.inner.obj.get("naics_codes")
-    }
-    /// Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``.
-    #[getter]
-    fn r#type(&self) -> Option<String> {
-        self.inner.obj.string("type")
-    }
-    #[getter]
-    fn total_funding(&self) -> Option<i64> {
-        self.inner.obj.get("total_funding")
-    }
-    #[getter]
-    fn latest_funding_stage(&self) -> Option<String> {
-        self.inner.obj.string("latest_funding_stage")
-    }
-    #[getter]
-    fn latest_funding_date(&self) -> Option<String> {
-        self.inner.obj.string("latest_funding_date")
-    }
-    #[getter]
-    fn keywords(&self) -> Option<Vec<String>> {
-        self.inner.obj.get("keywords")
-    }
-    #[getter]
-    fn estimated_number_of_employees(&self) -> Option<i64> {
-        self.inner.obj.get("estimated_number_of_employees")
-    }
-    /// Followers on LinkedIn.
-    #[getter]
-    fn followers(&self) -> Option<i64> {
-        self.inner.obj.get("followers")
-    }
-    /// Self-reported size, such as ``"201-500 employees"``.
-    #[getter]
-    fn size(&self) -> Option<String> {
-        self.inner.obj.string("size")
-    }
-    #[getter]
-    fn industry(&self) -> Option<String> {
-        self.inner.obj.string("industry")
-    }
-    #[getter]
-    fn location(&self) -> Option<String> {
-        self.inner.obj.string("location")
-    }
-    #[getter]
-    fn location_details<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("location_details"), '{')
-    }
-    /// A list of location dicts (``address``, ``is_primary``, ``country``).
-    #[getter]
-    fn locations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("locations"), '[')
-    }
-    #[getter]
-    fn is_b2b(&self) -> Option<bool> {
-        self.inner.obj.get("is_b2b")
-    }
-    #[getter]
-    fn is_b2c(&self) -> Option<bool> {
-        self.inner.obj.get("is_b2c")
-    }
-    #[getter]
-    fn technologies(&self) -> Option<Vec<String>> {
-        self.inner.obj.get("technologies")
-    }
-    /// Headcount by department, a dict of name to count.
-    #[getter]
-    fn department_headcount<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("department_headcount"), '{')
-    }
-    #[getter]
-    fn job_function_headcount<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        loads_opt(py, self.inner.obj.raw("job_function_headcount"), '{')
-    }
-    /// Estimated annual revenue, such as ``"$10M-$50M"``.
-    #[getter]
-    fn estimated_revenue(&self) -> Option<String> {
-        self.inner.obj.string("estimated_revenue")
-    }
-    #[getter]
-    fn revenue(&self) -> Option<i64> {
-        self.inner.obj.get("revenue")
-    }
-
-    /// The company exactly as the server sent it, unknown fields included.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        loads_str(py, self.inner.obj.text())
-    }
-
-    fn to_json(&self) -> &str {
-        self.inner.obj.text()
-    }
-
-    #[classmethod]
-    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyCompany> {
-        let c = Company::from_json(text).map_err(PyValueError::new_err)?;
-        Ok(PyCompany { inner: Arc::new(c) })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((
-            slf.get_type().getattr("from_json")?,
-            (slf.get().inner.obj.text().to_string(),),
-        ))
-    }
-
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let that = other.cast::<PyCompany>().ok();
-        compare_json(
-            other.py(),
-            self.inner.obj.text(),
-            that.as_ref().map(|o| o.get().inner.obj.text()),
-            op,
-        )
-    }
-
-    fn __hash__(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        // The parsed value, as `==` compares: the same id written with other escapes hashes the same.
-        self.inner
-            .obj
-            .get::<serde_json::Value>("id")
-            .map(|v| v.to_string())
-            .hash(&mut h);
-        h.finish()
-    }
-
     fn __repr__(&self) -> String {
-        let f = &self.inner.obj;
-        let mut parts = vec![format!("name={:?}", f.string("name").unwrap_or_default())];
-        if let Some(w) = f.string("website") {
-            parts.push(format!("website={w:?}"));
-        }
-        if let Some(i) = f.string("industry") {
-            parts.push(format!("industry={i:?}"));
-        }
-        format!("Company({})", parts.join(", "))
+        labelled("Company", &self.inner.obj, &["name", "website", "industry"], &[])
     }
 
     fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
-        html(slf.py(), "company_html", slf.clone().into_any())
+        html(slf.as_any(), "company_html")
     }
 }
 
-/// A revealed phone number.
-#[pyclass(frozen, module = "amplemarket._core", name = "PhoneNumber")]
-pub struct PyPhoneNumber {
-    pub inner: Arc<PhoneNumber>,
+model! {
+    /// A revealed phone number.
+    PyPhoneNumber(PhoneNumber) as "PhoneNumber", hash by "number",
+    fields {
+        text id,
+        text object,
+        /// The number, such as ``"+1 123456789"``.
+        text number,
+        /// ``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``.
+        text r#type as "type",
+        text source,
+    }
 }
 
 #[pymethods]
 impl PyPhoneNumber {
-    #[getter]
-    fn id(&self) -> Option<String> {
-        self.inner.obj.string("id")
-    }
-    #[getter]
-    fn object(&self) -> Option<String> {
-        self.inner.obj.string("object")
-    }
-    /// The number, such as ``"+1 123456789"``.
-    #[getter]
-    fn number(&self) -> Option<String> {
-        self.inner.obj.string("number")
-    }
-    /// ``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``.
-    #[getter]
-    fn r#type(&self) -> Option<String> {
-        self.inner.obj.string("type")
-    }
-    #[getter]
-    fn source(&self) -> Option<String> {
-        self.inner.obj.string("source")
-    }
-
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        loads_str(py, self.inner.obj.text())
-    }
-
-    fn to_json(&self) -> &str {
-        self.inner.obj.text()
-    }
-
-    #[classmethod]
-    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyPhoneNumber> {
-        let p = PhoneNumber::from_json(text).map_err(PyValueError::new_err)?;
-        Ok(PyPhoneNumber { inner: Arc::new(p) })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((
-            slf.get_type().getattr("from_json")?,
-            (slf.get().inner.obj.text().to_string(),),
-        ))
-    }
-
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let that = other.cast::<PyPhoneNumber>().ok();
-        compare_json(
-            other.py(),
-            self.inner.obj.text(),
-            that.as_ref().map(|o| o.get().inner.obj.text()),
-            op,
-        )
-    }
-
-    fn __hash__(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        // The parsed value, as `==` compares: the same id written with other escapes hashes the same.
-        self.inner
-            .obj
-            .get::<serde_json::Value>("number")
-            .map(|v| v.to_string())
-            .hash(&mut h);
-        h.finish()
-    }
-
     fn __repr__(&self) -> String {
         let f = &self.inner.obj;
         format!(
@@ -501,4 +313,24 @@ impl PyPhoneNumber {
             f.string("type").unwrap_or_default()
         )
     }
+}
+
+/// `Class(name="…", field="…", …)`: `name` always, the other fields and `more` when they have a value.
+fn labelled(class: &str, obj: &Obj, fields: &[&str], more: &[(&str, Option<String>)]) -> String {
+    let mut parts = vec![format!("name={:?}", obj.string("name").unwrap_or_default())];
+    let given = fields[1..].iter().map(|k| (*k, obj.string(k)));
+    for (k, v) in given.chain(more.iter().map(|(k, v)| (*k, v.clone()))) {
+        if let Some(v) = v {
+            parts.push(format!("{k}={v:?}"));
+        }
+    }
+    format!("{class}({})", parts.join(", "))
+}
+
+fn html(obj: &Bound<'_, PyAny>, function: &str) -> PyResult<String> {
+    obj.py()
+        .import("amplemarket._display")?
+        .getattr(function)?
+        .call1((obj,))?
+        .extract()
 }

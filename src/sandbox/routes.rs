@@ -19,6 +19,8 @@ use super::jobs::{Cursor, Job, NewJob, Outcome};
 use super::ledger::{Insufficient, Wants};
 use super::reply;
 use super::state::State;
+// The API contract's one list of lead fields, shared with the client.
+use crate::core::lead::LEAD_KEYS;
 
 type Shared = Arc<State>;
 type Params = Query<Vec<(String, String)>>;
@@ -357,16 +359,6 @@ fn search_inner(s: &State, body: &Bytes) -> Result<Response<Body>, ApiError> {
     });
     Ok(ok(s, 200, &value))
 }
-
-const LEAD_KEYS: [&str; 7] = [
-    "email",
-    "linkedin_url",
-    "linkedin_id",
-    "name",
-    "title",
-    "company_name",
-    "company_domain",
-];
 
 /// Checks one lead, returning its echo (the string fields as sent) or what is wrong with it.
 fn check_lead(i: usize, lead: &Value, errors: &mut Vec<ErrorItem>) -> Option<Map<String, Value>> {

@@ -1,0 +1,111 @@
+"""Copies the extension's docstrings (written once, in Rust) into python/amplemarket/_core.pyi, so the stub never
+drifts from them. ``--check`` only reports the differences (CI runs it through tests/docs/test_stub_docs.py).
+
+    python scripts/sync_stub_docs.py          # rewrite the stub's docstrings
+    python scripts/sync_stub_docs.py --check  # exit 1 and list what differs
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+import amplemarket._core as core
+
+STUB = Path(__file__).resolve().parents[1] / "python" / "amplemarket" / "_core.pyi"
+WIDTH = 120
+
+
+def runtime_doc(path: list[str]) -> str | None:
+    obj: Any = core
+    for name in path:
+        obj = inspect.getattr_static(obj, name, None)
+        if obj is None:
+            return None
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+    doc = getattr(obj, "__doc__", None)
+    if not isinstance(doc, str) or not doc.strip():
+        return None
+    # pyo3 puts the text signature of a class's constructor on the class's doc; the stub has the signature itself.
+    return inspect.cleandoc(doc)
+
+
+def documented(tree: ast.Module) -> list[tuple[list[str], ast.AST]]:
+    """Every class and function of the stub, with its path from the module."""
+    found: list[tuple[list[str], ast.AST]] = []
+
+    def walk(body: list[ast.stmt], path: list[str]) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                found.append(([*path, node.name], node))
+                walk(node.body, [*path, node.name])
+            elif isinstance(node, ast.FunctionDef) and not node.name.startswith("__"):
+                found.append(([*path, node.name], node))
+
+    walk(tree.body, [])
+    return found
+
+
+def render(doc: str, indent: str) -> list[str]:
+    lines = doc.splitlines()
+    if len(lines) == 1 and len(indent) + len(lines[0]) + 6 <= WIDTH:
+        return [f'{indent}"""{lines[0]}"""']
+    return [f'{indent}"""{lines[0]}', *[f"{indent}{line}" if line else "" for line in lines[1:]], f'{indent}"""']
+
+
+Difference = tuple[list[str], ast.AST, str | None, str | None]
+
+
+def differences(source: str) -> list[Difference]:
+    out: list[Difference] = []
+    for path, node in documented(ast.parse(source)):
+        want = runtime_doc(path)
+        have = ast.get_docstring(node)  # type: ignore[arg-type]
+        if want is not None and have != want:
+            out.append((path, node, have, want))
+    return out
+
+
+def sync(source: str) -> str:
+    lines = source.splitlines()
+    # From the bottom up, so the line numbers of what is left to change stay valid.
+    for _path, node, have, want in sorted(differences(source), key=lambda d: -d[1].lineno):  # type: ignore[attr-defined]
+        assert want is not None
+        body = node.body  # type: ignore[attr-defined]
+        indent = " " * body[0].col_offset
+        new = render(want, indent)
+        if have is not None:
+            first = body[0]
+            lines[first.lineno - 1 : first.end_lineno] = new
+            continue
+        only_ellipsis = (
+            len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+        ) and body[0].lineno == node.lineno  # type: ignore[attr-defined]
+        if only_ellipsis:
+            # `def f(...) -> T: ...` on one line: the docstring becomes the body.
+            line = lines[node.lineno - 1]  # type: ignore[attr-defined]
+            lines[node.lineno - 1] = line[: line.rstrip().rfind("...")].rstrip()  # type: ignore[attr-defined]
+            indent = " " * (node.col_offset + 4)  # type: ignore[attr-defined]
+            lines[node.lineno : node.lineno] = render(want, indent)  # type: ignore[attr-defined]
+        else:
+            lines[body[0].lineno - 1 : body[0].lineno - 1] = new
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    source = STUB.read_text(encoding="utf-8")
+    if "--check" in sys.argv:
+        diffs = differences(source)
+        for path, _node, have, want in diffs:
+            print(f"{'.'.join(path)}:\n  stub:    {have!r}\n  runtime: {want!r}")
+        return 1 if diffs else 0
+    STUB.write_text(sync(source), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

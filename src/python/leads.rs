@@ -1,0 +1,139 @@
+//! Reading leads from Python: any iterable of dicts, each checked by the core's one lead check
+//! (`core::lead`), before anything is sent.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use pythonize::{depythonize, pythonize};
+use serde_json::{Map, Value};
+
+use super::errors::to_pyerr;
+use crate::core::lead::validate_lead;
+use crate::core::Error;
+
+fn not_iterable(leads: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "leads must be an iterable of dicts, got {}",
+        leads.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+    ))
+}
+
+fn check_leads_type(leads: &Bound<'_, PyAny>) -> PyResult<()> {
+    if leads.is_instance_of::<PyString>()
+        || leads.is_instance_of::<PyDict>()
+        || leads.is_instance_of::<pyo3::types::PyBytes>()
+    {
+        return Err(PyTypeError::new_err(
+            "leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)",
+        ));
+    }
+    check_not_table(leads, "leads")
+}
+
+/// A DataFrame or Arrow table iterates as its column names, which would read as one bad lead per column: refuse it
+/// with the conversion that works.
+pub fn check_not_table(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
+    let ty = obj.get_type();
+    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
+    let fix = match module.split('.').next().unwrap_or_default() {
+        "pandas" => "df.to_dict(\"records\")",
+        "polars" => "df.to_dicts() (a LazyFrame: df.collect().to_dicts())",
+        "pyarrow" => "table.to_pylist()",
+        _ => return Ok(()),
+    };
+    Err(PyTypeError::new_err(format!(
+        "{what} is a {module}.{name}, which iterates over its column names, not its rows; pass its rows as dicts: {fix}"
+    )))
+}
+
+/// The error for an item that is not a mapping of fields: a programming error, raised before anything is sent.
+pub fn not_a_mapping(item: &Bound<'_, PyAny>, what: &str, i: usize, example: &str) -> PyErr {
+    let name = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+    let shown = item.repr().map(|r| r.to_string()).unwrap_or_default();
+    let shown: String = shown.chars().take(60).collect();
+    PyTypeError::new_err(format!(
+        "{what} {i} is a {name} ({shown}), not a dict of fields; pass one dict per {what}, such as {example}"
+    ))
+}
+
+/// A lead ready to send, or why it cannot be sent.
+pub type LeadCheck = Result<Map<String, Value>, String>;
+
+pub fn leads_from_py(leads: &Bound<'_, PyAny>) -> PyResult<Vec<LeadCheck>> {
+    Ok(read_leads(leads)?.into_iter().map(|(parsed, _)| parsed).collect())
+}
+
+/// Each lead validated (or why it is not valid), with its string fields as given, to echo in results this SDK
+/// makes for leads it could not send. Every item is converted from Python once.
+pub fn read_leads(leads: &Bound<'_, PyAny>) -> PyResult<Vec<(LeadCheck, Map<String, Value>)>> {
+    check_leads_type(leads)?;
+    let iter = leads.try_iter().map_err(|_| not_iterable(leads))?;
+    let mut out = Vec::new();
+    for (i, item) in iter.enumerate() {
+        let item = item?;
+        let lead = match item.cast::<pyo3::types::PyMapping>() {
+            Ok(m) => match depythonize::<Value>(m.as_any()) {
+                Ok(Value::Object(map)) => {
+                    let given = map
+                        .iter()
+                        .filter(|(_, v)| v.is_string())
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    (validate_lead(i, &map), given)
+                }
+                Ok(_) => (Err(format!("lead {i}: not a dict of lead fields")), Map::new()),
+                Err(e) => (Err(format!("lead {i}: cannot be read: {e}")), Map::new()),
+            },
+            Err(_) => return Err(not_a_mapping(&item, "lead", i, "{\"email\": \"jane@techco.com\"}")),
+        };
+        out.push(lead);
+    }
+    Ok(out)
+}
+
+/// Checks one lead as every call that sends leads does (``Person.enrich``, ``EnrichmentJob.create``, the CLI):
+/// known fields, text values, an email that looks like one, a LinkedIn URL that points at LinkedIn, and an
+/// identifier the API can use. Returns the lead as it would be sent (values trimmed, blank ones dropped), or
+/// raises ``InvalidInputError`` saying what is wrong (``TypeError`` for something that is not a mapping).
+#[pyfunction]
+pub fn check_lead<'py>(py: Python<'py>, lead: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if lead.cast::<pyo3::types::PyMapping>().is_err() {
+        let name = lead.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        return Err(PyTypeError::new_err(format!(
+            "a lead is a dict of lead fields, such as {{\"email\": \"jane@techco.com\"}}, not a {name}"
+        )));
+    }
+    let map = match depythonize::<Value>(lead) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => Map::new(),
+        Err(e) => {
+            return Err(to_pyerr(
+                py,
+                Error::InvalidInput(format!("the lead cannot be read: {e}")),
+            ))
+        }
+    };
+    match crate::core::lead::check_lead(&map) {
+        Ok(clean) => Ok(pythonize(py, &clean)?),
+        Err(e) => Err(to_pyerr(py, Error::InvalidInput(e))),
+    }
+}
+
+/// The leads, when every one is valid; else an `InvalidInputError` naming the first ten bad ones.
+pub fn all_valid(py: Python<'_>, leads: Vec<Result<Map<String, Value>, String>>) -> PyResult<Vec<Map<String, Value>>> {
+    let bad: Vec<&String> = leads.iter().filter_map(|l| l.as_ref().err()).collect();
+    if !bad.is_empty() {
+        let shown: Vec<&str> = bad.iter().take(10).map(|s| s.as_str()).collect();
+        let more = if bad.len() > 10 {
+            format!(" (and {} more)", bad.len() - 10)
+        } else {
+            String::new()
+        };
+        return Err(to_pyerr(
+            py,
+            Error::InvalidInput(format!("{} invalid lead(s): {}{more}", bad.len(), shown.join("; "))),
+        ));
+    }
+    Ok(leads.into_iter().flatten().collect())
+}

@@ -1,0 +1,74 @@
+//! One iterator design for every paged listing: `page_iterators!` declares the blocking and the async iterator
+//! classes over a `core::paging::Pages`, converting each item to its Python class with `From`.
+
+macro_rules! page_iterators {
+    (
+        $(#[doc = $doc:literal])*
+        $sync:ident as $sync_name:literal, $asynch:ident as $async_name:literal, $pages:ty => $item:ty
+    ) => {
+        $(#[doc = $doc])*
+        #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $sync_name)]
+        pub struct $sync {
+            pages: std::sync::Arc<tokio::sync::Mutex<$pages>>,
+        }
+
+        impl $sync {
+            pub fn new(pages: $pages) -> Self {
+                $sync { pages: std::sync::Arc::new(tokio::sync::Mutex::new(pages)) }
+            }
+        }
+
+        #[pyo3::pymethods]
+        impl $sync {
+            fn __iter__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyRef<'_, Self> {
+                slf
+            }
+
+            fn __next__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<Option<$item>> {
+                use $crate::core::paging::Pages;
+                // Items already fetched are handed out without a trip through the runtime.
+                if let Ok(mut pages) = self.pages.try_lock() {
+                    if let Some(item) = pages.buffered() {
+                        return Ok(Some(<$item>::from(item)));
+                    }
+                }
+                let pages = self.pages.clone();
+                let next = $crate::python::runtime::block_on(py, async move { pages.lock().await.next_item().await })?;
+                Ok(next.map(<$item>::from))
+            }
+        }
+
+        #[doc = concat!("Async form of ``", $sync_name, "`` (``async for``).")]
+        #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $async_name)]
+        pub struct $asynch {
+            pages: std::sync::Arc<tokio::sync::Mutex<$pages>>,
+        }
+
+        impl $asynch {
+            pub fn new(pages: $pages) -> Self {
+                $asynch { pages: std::sync::Arc::new(tokio::sync::Mutex::new(pages)) }
+            }
+        }
+
+        #[pyo3::pymethods]
+        impl $asynch {
+            fn __aiter__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyRef<'_, Self> {
+                slf
+            }
+
+            fn __anext__<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                use $crate::core::paging::Pages;
+                let pages = self.pages.clone();
+                $crate::python::runtime::awaitable_py(py, async move {
+                    match pages.lock().await.next_item().await {
+                        Ok(Some(item)) => Ok(<$item>::from(item)),
+                        Ok(None) => Err(pyo3::exceptions::PyStopAsyncIteration::new_err(())),
+                        Err(e) => Err(pyo3::Python::attach(|py| $crate::python::errors::to_pyerr(py, e))),
+                    }
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use page_iterators;

@@ -1,0 +1,134 @@
+//! `EnrichmentResult` and the iterators over a job's results.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::PyType;
+use pythonize::pythonize;
+use serde_json::Value;
+
+use super::models::PyPerson;
+use super::paging::page_iterators;
+use crate::core::jobs::EnrichmentResult;
+use crate::core::paging::ResultPages;
+
+/// One result of an enrichment job: the lead's echoed fields, a ``status`` (``enriched``, ``not_found``,
+/// ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for leads this SDK could not send or
+/// whose job failed, with ``error`` saying why) and the ``person`` when enriched.
+#[pyclass(frozen, module = "amplemarket._core", name = "EnrichmentResult")]
+pub struct PyEnrichmentResult {
+    pub inner: Arc<EnrichmentResult>,
+}
+
+impl PyEnrichmentResult {
+    fn lead_field(&self, k: &str) -> Option<String> {
+        self.inner.lead.get(k).and_then(Value::as_str).map(str::to_string)
+    }
+}
+
+#[pymethods]
+impl PyEnrichmentResult {
+    /// ID of the result (``None`` for results made by this SDK).
+    #[getter]
+    fn id(&self) -> Option<i64> {
+        self.inner.id
+    }
+    #[getter]
+    fn status(&self) -> Option<&str> {
+        self.inner.status.as_deref()
+    }
+    /// The enriched person, when ``status`` is ``enriched``.
+    #[getter]
+    fn person(&self) -> Option<PyPerson> {
+        self.inner.person.clone().map(|p| PyPerson { inner: p })
+    }
+    /// Why this SDK could not send the lead (``invalid``) or its job failed (``failed``).
+    #[getter]
+    fn error(&self) -> Option<String> {
+        self.inner.error()
+    }
+    /// The lead fields as echoed, a dict.
+    #[getter]
+    fn lead<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pythonize(py, &self.inner.lead)?)
+    }
+    /// The result exactly as the server sent it.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        super::models::loads_str(py, &self.inner.to_json())
+    }
+
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    #[classmethod]
+    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyEnrichmentResult> {
+        let r = EnrichmentResult::from_json(text).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        Ok(PyEnrichmentResult { inner: Arc::new(r) })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let that = other.cast::<PyEnrichmentResult>().ok();
+        let theirs = that.as_ref().map(|o| o.get().inner.to_json());
+        super::models::compare_json(other.py(), &self.inner.to_json(), theirs.as_deref(), op)
+    }
+
+    fn __repr__(&self) -> String {
+        let who = self
+            .inner
+            .person
+            .as_ref()
+            .and_then(|p| p.name())
+            .or_else(|| {
+                ["email", "linkedin_url", "linkedin_id", "name"]
+                    .iter()
+                    .find_map(|k| self.lead_field(k))
+            })
+            .unwrap_or_default();
+        format!(
+            "EnrichmentResult(status={:?}, {who:?})",
+            self.inner.status.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// A getter for each echoed lead field (`core::lead::LEAD_KEYS`).
+macro_rules! lead_getters {
+    ($($field:ident),*) => {
+        #[pymethods]
+        impl PyEnrichmentResult {
+            $(
+                #[getter]
+                fn $field(&self) -> Option<String> {
+                    self.lead_field(stringify!($field))
+                }
+            )*
+        }
+    };
+}
+
+lead_getters!(
+    email,
+    linkedin_url,
+    linkedin_id,
+    name,
+    title,
+    company_name,
+    company_domain
+);
+
+impl From<EnrichmentResult> for PyEnrichmentResult {
+    fn from(r: EnrichmentResult) -> Self {
+        PyEnrichmentResult { inner: Arc::new(r) }
+    }
+}
+
+page_iterators! {
+    /// Iterator returned by ``EnrichmentJob.results()``.
+    ResultsIterator as "ResultsIterator", AsyncResultsIterator as "AsyncResultsIterator", ResultPages => PyEnrichmentResult
+}
