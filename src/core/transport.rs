@@ -220,6 +220,9 @@ impl Client {
                 return Ok(client.clone());
             }
         }
+        // rustls' ring provider, for this library's copy of rustls (reqwest is built without one of its own).
+        // Err means one is already in place.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(self.config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
