@@ -38,9 +38,35 @@ pub async fn find_many(
     concurrency: usize,
     progress: Option<Progress>,
 ) -> Result<Vec<Result<Option<Person>>>> {
-    client
-        .unless_closed(async { Ok(find_each(client, queries, concurrency, progress).await) })
-        .await
+    // On the runtime's workers, beside the connections' tasks, rather than on the thread that waits for the
+    // batch: requests and responses then change hands within a worker instead of waking another thread each time.
+    let c = client.clone();
+    let batch = Spawned(tokio::spawn(async move {
+        find_each(&c, queries, concurrency, progress).await
+    }));
+    client.unless_closed(async { Ok(batch.await) }).await
+}
+
+/// A spawned task that is aborted when its handle is dropped (the caller gave up, or Ctrl-C), and whose panic
+/// carries on in the caller.
+struct Spawned<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for Spawned<T> {
+    type Output = T;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<T> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|r| match r {
+            Ok(v) => v,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("the find_many task ended early: {e}"),
+        })
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn find_each(

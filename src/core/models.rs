@@ -3,10 +3,9 @@
 //! when asked for. So `to_dict()` gives back exactly what was sent, a large page of results costs little more
 //! memory than its text, and a field of an unexpected type reads as missing instead of failing the response.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -66,6 +65,74 @@ fn offset(text: &str, part: &str) -> usize {
     part.as_ptr() as usize - text.as_ptr() as usize
 }
 
+/// Reads a JSON object's members without allocating (keys are borrowed unless escaped, values are raw spans) and
+/// keeps `(index in names, offset in the text, length)` of the members named in `names`. A repeated member counts
+/// once, with its last value, as a map would keep it.
+struct FieldSpans {
+    names: &'static [&'static str],
+    /// The address of the whole text, which the parsed slice is part of.
+    base: usize,
+}
+
+/// A member name: borrowed from the text, or decoded when it has escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FieldSpans {
+    type Value = Vec<(u8, u32, u32)>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FieldSpans {
+    type Value = Vec<(u8, u32, u32)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        // What the map this replaces said, so messages stay the same.
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut fields: Vec<(u8, u32, u32)> = Vec::with_capacity(self.names.len().min(32));
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            let Some(i) = self.names.iter().position(|n| *n == key) else {
+                continue;
+            };
+            let span = (
+                i as u8,
+                (value.get().as_ptr() as usize - self.base) as u32,
+                value.get().len() as u32,
+            );
+            match fields.iter_mut().find(|f| f.0 == span.0) {
+                Some(f) => *f = span,
+                None => fields.push(span),
+            }
+        }
+        Ok(fields)
+    }
+}
+
 /// A JSON object in a shared text: its span, and the spans of the fields named in `names`.
 #[derive(Debug, Clone)]
 pub struct Obj {
@@ -90,21 +157,21 @@ impl Obj {
             let head: String = slice.chars().take(60).collect();
             return Err(format!("expected {what} object, got {head}"));
         }
-        let map: HashMap<String, &RawValue> = serde_json::from_str(slice).map_err(|e| format!("{what}: {e}"))?;
-        let fields = names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| {
-                map.get(*n)
-                    .map(|v| (i as u8, offset(text, v.get()) as u32, v.get().len() as u32))
-            })
-            .collect();
+        let mut de = serde_json::Deserializer::from_str(slice);
+        let mut fields = FieldSpans {
+            names,
+            base: text.as_ptr() as usize,
+        }
+        .deserialize(&mut de)
+        .and_then(|f| de.end().map(|_| f))
+        .map_err(|e| format!("{what}: {e}"))?;
+        fields.sort_unstable_by_key(|f| f.0);
         Ok(Obj {
             text: text.clone(),
             start: start as u32,
             end: end as u32,
             names,
-            fields,
+            fields: fields.into_boxed_slice(),
         })
     }
 
@@ -224,6 +291,17 @@ impl Person {
     }
 
     pub fn parse(resp: &Response) -> Result<Person> {
+        // One pass when the body is a good person (indexing it reads and checks all of it); otherwise the checks
+        // below, one after the other, say what is wrong with it.
+        if let Ok(body) = std::str::from_utf8(&resp.body) {
+            let text: Arc<str> = Arc::from(body);
+            // JSON's whitespace only: a body that is not JSON must take the path that says so.
+            let trimmed = text.trim_matches([' ', '\t', '\n', '\r']);
+            let start = offset(&text, trimmed);
+            if let Ok(p) = Person::from_text(&text, start, start + trimmed.len()) {
+                return Ok(p);
+            }
+        }
         let _: &RawValue = decode_with(resp, "a Person object", serde_json::from_slice)?;
         let text = body_text(resp, "a Person object")?;
         let trimmed = text.trim();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 
 use super::config::Config;
@@ -93,6 +93,8 @@ pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 /// What a client and every copy made by `with_config` share: the closed flag and the log sink.
 struct Shared {
     closed: AtomicBool,
+    /// Whether `log` holds a sink: checked before taking its lock, on every call.
+    logging: AtomicBool,
     /// Flips once on `close()`, so calls in flight stop waiting.
     closing: tokio::sync::watch::Sender<bool>,
     log: RwLock<Option<(LogLevel, LogSink)>>,
@@ -102,6 +104,7 @@ impl Shared {
     fn new(log: Option<(LogLevel, LogSink)>) -> Arc<Shared> {
         Arc::new(Shared {
             closed: AtomicBool::new(false),
+            logging: AtomicBool::new(log.is_some()),
             closing: tokio::sync::watch::channel(false).0,
             log: RwLock::new(log),
         })
@@ -117,6 +120,15 @@ pub struct Client {
     shared: Arc<Shared>,
     pool: Pool,
     pacer: Arc<Pacer>,
+    /// `Bearer <key>`, made once (marked sensitive); `None` for a key no header can hold, which `bearer_auth`
+    /// then refuses on each call as before.
+    auth: Option<HeaderValue>,
+}
+
+fn auth_header(config: &Config) -> Option<HeaderValue> {
+    let mut v = HeaderValue::try_from(format!("Bearer {}", config.api_key.expose())).ok()?;
+    v.set_sensitive(true);
+    Some(v)
 }
 
 impl std::fmt::Debug for Client {
@@ -134,6 +146,7 @@ impl Client {
             shared: Shared::new(None),
             pool: Pool::default(),
             pacer: Arc::new(Pacer::new(config.rate_limits)),
+            auth: auth_header(&config),
             config: Arc::new(config),
         }
     }
@@ -153,6 +166,7 @@ impl Client {
             Arc::new(Pacer::new(config.rate_limits))
         };
         Client {
+            auth: auth_header(&config),
             config: Arc::new(config),
             shared: self.shared.clone(),
             pool,
@@ -165,10 +179,15 @@ impl Client {
     }
 
     pub fn set_log_sink(&self, sink: Option<(LogLevel, LogSink)>) {
-        *self.shared.log.write().unwrap_or_else(|e| e.into_inner()) = sink;
+        let mut log = self.shared.log.write().unwrap_or_else(|e| e.into_inner());
+        self.shared.logging.store(sink.is_some(), Ordering::Release);
+        *log = sink;
     }
 
     fn log(&self, level: LogLevel, message: impl FnOnce() -> String) {
+        if !self.shared.logging.load(Ordering::Acquire) {
+            return;
+        }
         let sink = self.shared.log.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some((min, sink)) = sink {
             if level >= min {
@@ -201,6 +220,9 @@ impl Client {
                 return Ok(client.clone());
             }
         }
+        // rustls' ring provider, for this library's copy of rustls (reqwest is built without one of its own).
+        // Err means one is already in place.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(self.config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -351,10 +373,12 @@ impl Client {
     async fn attempt(&self, req: &Request, description: &str) -> std::result::Result<Response, (Failure, Error)> {
         let http = self.http().map_err(|e| (Failure::Fatal, e))?;
         let url = self.resolve(&req.target).map_err(|e| (Failure::Fatal, e))?;
-        let mut rb = http
-            .request(req.method.clone(), url)
-            .bearer_auth(self.config.api_key.expose())
-            .header(ACCEPT, ACCEPT_VALUE);
+        let mut rb = http.request(req.method.clone(), url);
+        rb = match &self.auth {
+            Some(auth) => rb.header(AUTHORIZATION, auth.clone()),
+            None => rb.bearer_auth(self.config.api_key.expose()),
+        };
+        rb = rb.header(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE));
         if !req.query.is_empty() {
             rb = rb.query(&req.query);
         }
@@ -411,7 +435,7 @@ impl Client {
                 }),
             )
         };
-        let resp = rb.send().await.map_err(|e| {
+        let mut resp = rb.send().await.map_err(|e| {
             let what = if e.is_timeout() {
                 "timed out"
             } else if e.is_connect() {
@@ -422,7 +446,7 @@ impl Client {
             connection_error(e, what)
         })?;
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
+        let headers = std::mem::take(resp.headers_mut());
         let body = resp
             .bytes()
             .await
@@ -443,7 +467,11 @@ impl Client {
             .base_url
             .join(target)
             .map_err(|e| Error::InvalidInput(format!("cannot resolve {target:?} against the base URL: {e}")))?;
-        if url.origin() != self.config.base_url.origin() {
+        // A path from the root whose first segment starts with a letter or digit (`/people/find`) keeps the base's
+        // scheme, host and port: only `//`, `/\` (and those with tabs or newlines between, which URL parsing
+        // drops) could name another host.
+        let same_origin = target.starts_with('/') && target.as_bytes().get(1).is_some_and(u8::is_ascii_alphanumeric);
+        if !same_origin && url.origin() != self.config.base_url.origin() {
             return Err(Error::InvalidInput(format!(
                 "refusing to follow a link to another host ({}); links must stay on {}",
                 url.host_str().unwrap_or("?"),
@@ -496,5 +524,59 @@ fn with_hint(error: Error, hint: String) -> Error {
             Error::Connection(c)
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{parse_base_url, ApiKey, KeySource};
+
+    fn client() -> Client {
+        Client::new(Config {
+            api_key: ApiKey::new("amp_test_0123456789").unwrap(),
+            key_source: KeySource::DefaultClient,
+            base_url: parse_base_url("https://api.example.com").unwrap(),
+            timeout: None,
+            connect_timeout: Duration::from_secs(1),
+            max_retries: 0,
+            max_retry_wait: Duration::from_secs(1),
+            reveal_timeout: Duration::from_secs(1),
+            rate_limits: None,
+            user_agent: "test".into(),
+            trust_idempotency_key: false,
+        })
+    }
+
+    #[test]
+    fn links_stay_on_the_base_host() {
+        let c = client();
+        for ok in [
+            "/people/find",
+            "/people/enrichment-requests/1?page[after]=2",
+            "people/find",
+            "/9",
+        ] {
+            assert_eq!(c.resolve(ok).unwrap().host_str(), Some("api.example.com"), "{ok}");
+        }
+        for other in [
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "/\t/evil.example/x",
+            "/\n/evil.example/x",
+            "\\\\evil.example/x",
+            "https://evil.example/x",
+            "http://api.example.com/x",
+            "https://api.example.com:444/x",
+        ] {
+            assert!(c.resolve(other).is_err(), "{other:?} was followed");
+        }
+    }
+
+    #[test]
+    fn the_key_is_one_sensitive_header() {
+        let auth = client().auth.unwrap();
+        assert!(auth.is_sensitive());
+        assert_eq!(auth.to_str().unwrap(), "Bearer amp_test_0123456789");
     }
 }
