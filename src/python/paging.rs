@@ -59,12 +59,9 @@ macro_rules! page_iterators {
             fn __anext__<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
                 use $crate::core::paging::Pages;
                 let pages = self.pages.clone();
-                $crate::python::runtime::awaitable_py(py, async move {
-                    match pages.lock().await.next_item().await {
-                        Ok(Some(item)) => Ok(<$item>::from(item)),
-                        Ok(None) => Err(pyo3::exceptions::PyStopAsyncIteration::new_err(())),
-                        Err(e) => Err(pyo3::Python::attach(|py| $crate::python::errors::to_pyerr(py, e))),
-                    }
+                $crate::python::runtime::awaitable(py, async move {
+                    let next = pages.lock().await.next_item().await?;
+                    Ok($crate::python::paging::Item(next.map(<$item>::from)))
                 })
             }
         }
@@ -72,3 +69,21 @@ macro_rules! page_iterators {
 }
 
 pub(crate) use page_iterators;
+
+/// The next item of an async iteration, or its end: `StopAsyncIteration` once it reaches Python (on the event
+/// loop's thread, so the tokio thread that fetched the page never takes the GIL).
+pub struct Item<T>(pub Option<T>);
+
+impl<'py, T: pyo3::IntoPyObject<'py>> pyo3::IntoPyObject<'py> for Item<T> {
+    type Target = pyo3::PyAny;
+    type Output = pyo3::Bound<'py, pyo3::PyAny>;
+    type Error = pyo3::PyErr;
+
+    fn into_pyobject(self, py: pyo3::Python<'py>) -> pyo3::PyResult<Self::Output> {
+        use pyo3::IntoPyObjectExt;
+        match self.0 {
+            Some(item) => item.into_bound_py_any(py),
+            None => Err(pyo3::exceptions::PyStopAsyncIteration::new_err(())),
+        }
+    }
+}

@@ -109,18 +109,6 @@ where
     })
 }
 
-/// `awaitable` for futures that already fail with Python exceptions.
-pub fn awaitable_py<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    spawn_awaitable(py, async move {
-        let r = fut.await;
-        Box::new(move |py: Python<'_>| r.and_then(|v| v.into_py_any(py))) as Outcome
-    })
-}
-
 /// A finished future's result, made into a Python value (or exception) on the event loop's thread.
 type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 

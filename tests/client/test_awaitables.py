@@ -12,12 +12,11 @@ import threading
 from typing import Any
 
 import pytest
+from support import FIND, sent
 
 import amplemarket
 from amplemarket import Person
 from amplemarket.testing import Sandbox
-
-from ._helpers import FIND, sent
 
 
 def outcomes(sb: Sandbox) -> list[str]:
