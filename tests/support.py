@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+import amplemarket
 from amplemarket.testing import Sandbox
 
 # -- the sandbox -------------------------------------------------------------------------------------------------------
@@ -42,61 +43,11 @@ PATCH = "PATCH /people/enrichment-requests/{id}"
 DOCUMENTED_PEOPLE = 2
 DOCUMENTED_COMPANIES = 1
 
-# The documented fields of each object (a person also has ``phone_numbers`` and ``company``).
-PERSON_FIELDS = (
-    "id",
-    "object",
-    "name",
-    "first_name",
-    "last_name",
-    "linkedin_url",
-    "email",
-    "gender",
-    "title",
-    "headline",
-    "about",
-    "current_position_start_date",
-    "current_position_description",
-    "location",
-    "image_url",
-    "location_details",
-    "experiences",
-    "educations",
-    "languages",
-)
-COMPANY_FIELDS = (
-    "id",
-    "object",
-    "name",
-    "linkedin_url",
-    "website",
-    "overview",
-    "logo_url",
-    "founded_year",
-    "traffic_rank",
-    "sic_codes",
-    "naics_codes",
-    "type",
-    "total_funding",
-    "latest_funding_stage",
-    "latest_funding_date",
-    "keywords",
-    "estimated_number_of_employees",
-    "followers",
-    "size",
-    "industry",
-    "location",
-    "location_details",
-    "locations",
-    "is_b2b",
-    "is_b2c",
-    "technologies",
-    "department_headcount",
-    "job_function_headcount",
-    "estimated_revenue",
-    "revenue",
-)
-PHONE_FIELDS = ("id", "object", "number", "type", "source")
+# The documented fields of each object, from the models' one field table (a person's ``phone_numbers`` and
+# ``company`` are objects of their own, so they are left out of PERSON_FIELDS).
+PERSON_FIELDS = tuple(f for f in amplemarket.Person.FIELDS if f not in ("phone_numbers", "company"))
+COMPANY_FIELDS = amplemarket.Company.FIELDS
+PHONE_FIELDS = amplemarket.PhoneNumber.FIELDS
 
 # The client's first retry without a usable Retry-After waits its backoff: 0.5 s shortened by up to a quarter by
 # jitter (``backoff`` in src/core/retry.rs). A lower bound of the behaviour, not a speed target.
