@@ -27,6 +27,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<results::ResultsIterator>()?;
     m.add_class::<results::AsyncResultsIterator>()?;
     m.add_class::<bulk::PyFindResult>()?;
+    m.add_class::<python::result_set::PyResults>()?;
+    m.add_class::<python::tables::PyArrowTable>()?;
     m.add_function(wrap_pyfunction!(client::get_default_client, m)?)?;
     m.add_function(wrap_pyfunction!(client::set_default_client, m)?)?;
     m.add_function(wrap_pyfunction!(leads::check_lead, m)?)?;

@@ -14,11 +14,12 @@ Every call has an awaitable twin (``find_async`` ...). ``amplemarket.testing.San
 emulator of the API for tests and demos.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from amplemarket import errors
 from amplemarket._core import (
+    ArrowTable,
     AsyncResultsIterator,
     AsyncSearchIterator,
     Client,
@@ -29,6 +30,7 @@ from amplemarket._core import (
     Person,
     PhoneNumber,
     RateLimits,
+    Results,
     ResultsIterator,
     SearchIterator,
     SearchPage,
@@ -37,9 +39,13 @@ from amplemarket._core import (
     get_default_client,
     set_default_client,
 )
+from amplemarket._tables import enrich_table, enrich_table_async
 from amplemarket.errors import *  # noqa: F403 (every error class, listed once in errors.__all__)
 
+Sequence.register(Results)
+
 __all__ = [
+    "ArrowTable",
     "AsyncResultsIterator",
     "AsyncSearchIterator",
     "Client",
@@ -50,11 +56,14 @@ __all__ = [
     "Person",
     "PhoneNumber",
     "RateLimits",
+    "Results",
     "ResultsIterator",
     "SearchIterator",
     "SearchPage",
     "__version__",
     "check_lead",
+    "enrich_table",
+    "enrich_table_async",
     "get_default_client",
     "set_default_client",
     "to_pandas",
@@ -63,10 +72,13 @@ __all__ += errors.__all__
 
 
 def to_pandas(items: Iterable[Any]) -> Any:
-    """A pandas DataFrame with one row per result, find result or person (company fields prefixed
-    ``company_``, list fields kept as lists), in nullable dtypes: ``Int64``, ``Float64``, ``boolean`` and
-    ``string`` columns, ``pd.NA`` for every missing value. Needs pandas: ``pip install pandas`` (or
-    ``pip install '.[pandas]'`` from a checkout of amplemarket)."""
+    """A pandas DataFrame with one row per item. ``Results`` (what ``Person.enrich`` and ``find_many`` return)
+    give ``items.to_pandas()``: the input's columns, then the typed result columns. Other items (a list of
+    results, find results, people or dicts) give one row each, company fields prefixed ``company_``, list fields
+    kept as lists, in nullable dtypes (``Int64``, ``Float64``, ``boolean``, ``string``; ``pd.NA`` for every
+    missing value). Needs pandas: ``pip install pandas`` (or ``pip install '.[pandas]'`` from a checkout)."""
+    if isinstance(items, Results):
+        return items.to_pandas()
     from amplemarket._pandas import to_dataframe
 
     return to_dataframe(items)

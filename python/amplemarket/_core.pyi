@@ -1,13 +1,19 @@
 """Type stubs for the Rust extension ``amplemarket._core``."""
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, ClassVar, final
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, final, overload
 
 from typing_extensions import Self
 
 _Progress = bool | Callable[[str, int, int], object] | None
+# A table given as leads or queries: a pandas or polars DataFrame (or LazyFrame), a pyarrow Table / RecordBatch /
+# RecordBatchReader, or any object with ``__arrow_c_stream__`` (duckdb, arro3, nanoarrow).
+_Table = Any
+_Columns = Mapping[str, str | None] | None
+_R = TypeVar("_R")
 
 __all__ = [
+    "ArrowTable",
     "AsyncResultsIterator",
     "AsyncSearchIterator",
     "Client",
@@ -18,6 +24,7 @@ __all__ = [
     "Person",
     "PhoneNumber",
     "RateLimits",
+    "Results",
     "ResultsIterator",
     "SandboxServer",
     "SearchIterator",
@@ -448,54 +455,64 @@ class Person:
 
     @staticmethod
     def find_many(
-        queries: Iterable[Mapping[str, Any]],
+        queries: Iterable[Mapping[str, Any]] | _Table,
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
         concurrency: int = 8,
+        columns: _Columns = None,
         progress: _Progress = None,
         client: Client | None = None,
-    ) -> list[FindResult]:
+    ) -> Results[FindResult]:
         """Finds many people at once, at most ``concurrency`` requests in flight, paced by the client's rate limits.
-        ``queries`` are dicts of ``find`` arguments. Returns one ``FindResult`` per query, in input order; a failed
+        ``queries`` are dicts of ``find`` arguments, or a table (pandas or polars DataFrame, Arrow table) whose
+        columns are read as ``Person.enrich`` reads them (``columns=`` maps the others). Returns ``Results``: one
+        ``FindResult`` per query, in input order, with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a failed
         query never sinks the others.
         """
     @staticmethod
     def find_many_async(
-        queries: Iterable[Mapping[str, Any]],
+        queries: Iterable[Mapping[str, Any]] | _Table,
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
         concurrency: int = 8,
+        columns: _Columns = None,
         progress: _Progress = None,
         client: Client | None = None,
-    ) -> Awaitable[list[FindResult]]:
+    ) -> Awaitable[Results[FindResult]]:
         """Awaitable ``find_many``: the same arguments, checked when called."""
     @staticmethod
     def enrich(
-        leads: Iterable[Mapping[str, Any]],
+        leads: Iterable[Mapping[str, Any]] | _Table,
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
         timeout: float | None = None,
+        columns: _Columns = None,
         progress: _Progress = None,
         client: Client | None = None,
-    ) -> list[EnrichmentResult]:
+    ) -> Results[EnrichmentResult]:
         """Enriches any number of leads: identical leads are sent once, the rest split into requests of at most
-        10,000, waited on together, and collected. Returns one ``EnrichmentResult`` per input lead, in input order;
-        a lead that cannot be sent comes back with status ``invalid`` and an ``error``. ``timeout`` (seconds) bounds
-        the wait for the jobs.
+        10,000, waited on together, and collected. ``leads`` are dicts of lead fields, or a table: a pandas or
+        polars DataFrame (eager or lazy), a pyarrow Table / RecordBatch / RecordBatchReader, or anything with
+        ``__arrow_c_stream__`` (duckdb, arro3…), whose columns map to lead fields by their headers (Email, LinkedIn
+        URL, Full Name or First Name + Last Name, Company, Domain, Title…) and ``columns={"Work Email": "email"}``
+        (``None`` leaves a column out). Returns ``Results``: one ``EnrichmentResult`` per input row, in input order,
+        with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a lead that cannot be sent comes back with status
+        ``invalid`` and an ``error``. ``timeout`` (seconds) bounds the wait for the jobs.
         """
     @staticmethod
     def enrich_async(
-        leads: Iterable[Mapping[str, Any]],
+        leads: Iterable[Mapping[str, Any]] | _Table,
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
         timeout: float | None = None,
+        columns: _Columns = None,
         progress: _Progress = None,
         client: Client | None = None,
-    ) -> Awaitable[list[EnrichmentResult]]:
+    ) -> Awaitable[Results[EnrichmentResult]]:
         """Awaitable ``enrich``: the same arguments, checked when called."""
 
 @final
@@ -574,26 +591,29 @@ class EnrichmentJob:
 
     @staticmethod
     def create(
-        leads: Iterable[Mapping[str, Any]],
+        leads: Iterable[Mapping[str, Any]] | _Table,
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
         idempotency_key: str | None = None,
+        columns: _Columns = None,
         client: Client | None = None,
     ) -> EnrichmentJob:
         """Starts a job for ``leads`` (dicts with ``email``, ``linkedin_url``/``linkedin_id``, ``name``, ``title``,
-        ``company_name``, ``company_domain``). Every lead is checked first; more than 10,000 is refused (use
+        ``company_name``, ``company_domain``; or a table, read as ``Person.enrich`` reads one, ``columns=``
+        included). Every lead is checked first; more than 10,000 is refused (use
         ``Person.enrich``). Retried only where the server cannot have started the job. Save an
         ``idempotency_key`` before calling, and a create cut short by a crash can be repeated with it without
         starting a second job (where the server honours ``Idempotency-Key``, as the sandbox does).
         """
     @staticmethod
     def create_async(
-        leads: Iterable[Mapping[str, Any]],
+        leads: Iterable[Mapping[str, Any]] | _Table,
         *,
         reveal_email: bool = False,
         reveal_phone_numbers: bool = False,
         idempotency_key: str | None = None,
+        columns: _Columns = None,
         client: Client | None = None,
     ) -> Awaitable[EnrichmentJob]:
         """Awaitable ``create``: the same arguments, checked when called."""
@@ -642,9 +662,74 @@ class EnrichmentJob:
         """Every result of a finished job matched to ``leads`` (the leads this job was given, in the order given):
         one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
         """
+    def collect(self) -> Results[EnrichmentResult]:
+        """Every result of the finished job as ``Results`` (in the server's order; their input columns are the lead
+        fields each result echoes), ready for ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``.
+        """
+    def to_arrow(self) -> ArrowTable:
+        """``collect().to_arrow()``: the finished job's results as an Arrow table."""
+    def to_polars(self) -> Any:
+        """``collect().to_polars()``: the finished job's results as a polars DataFrame (needs polars)."""
     def to_pandas(self) -> Any:
-        """The results as a pandas DataFrame, one row per result (needs pandas: ``pip install pandas``, or
-        ``pip install '.[pandas]'`` in a checkout).
+        """``collect().to_pandas()``: the finished job's results as a pandas DataFrame (needs pandas)."""
+
+@final
+class Results(Sequence[_R], Generic[_R]):
+    """Results of ``Person.enrich`` (``EnrichmentResult``) or ``Person.find_many`` (``FindResult``), one per input row
+    in input order: a sequence (``len``, indexing, iteration, ``==`` with a list) that also converts to a table with
+    ``to_arrow()``, ``to_polars()`` or ``to_pandas()``.
+
+    The table's columns: the input's own (a table's columns with their types, or the fields of the dicts given),
+    then ``status``, ``error``, ``result_id`` (enrichment only), the person's fields as ``person.<field>`` and its
+    company's as ``company.<field>`` (typed: text, integers, booleans, dates, lists, structs), and ``person_json``,
+    the person exactly as the server sent it. A result column whose name the input already has gets ``_result``
+    appended. Row ``i`` is input row ``i``.
+    """
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int, /) -> _R: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> list[_R]: ...
+    def __iter__(self) -> Iterator[_R]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    @property
+    def _source(self) -> Any:
+        """The table given as input (a collected LazyFrame's DataFrame), or ``None`` for dicts."""
+    def to_arrow(self, input_columns: bool = True) -> ArrowTable:
+        """The results as an Arrow table (see the class for its columns), built in Rust from the text the server
+        sent. ``input_columns=False`` leaves out the input's columns (the result columns keep their names).
+        """
+    def to_polars(self, input_columns: bool = True) -> Any:
+        """The results as a polars DataFrame: the input's columns (a polars input's own, unchanged), then the result
+        columns. Needs polars.
+        """
+    def to_pandas(self, input_columns: bool = True) -> Any:
+        """The results as a pandas DataFrame: the input's columns (a pandas input's own, with its index), then the
+        result columns in nullable dtypes (``string``, ``Int64``, ``boolean``). Needs pandas; fastest with pyarrow.
+        """
+
+@final
+class ArrowTable:
+    """A table of results in Arrow form. It holds no Python objects: ``pyarrow.table(t)``, ``polars.DataFrame(t)``,
+    ``duckdb.sql("select * from t")`` and any reader of the Arrow PyCapsule interface (``__arrow_c_stream__``) take
+    its columns without copying them through Python.
+    """
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """"""
+    def __arrow_c_schema__(self) -> object:
+        """"""
+    @property
+    def column_names(self) -> list[str]:
+        """The names of the columns, in order."""
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def num_columns(self) -> int: ...
+    def __len__(self) -> int: ...
+    def to_pydict(self) -> dict[str, list[Any]]:
+        """Each column as a list of Python values (``str``, ``int``, ``float``, ``bool``, ``datetime.date``, lists,
+        dicts, ``None``): for code without pyarrow or polars.
         """
 
 @final

@@ -15,6 +15,7 @@ pub mod paging;
 mod parser_props;
 pub mod people;
 pub mod retry;
+pub mod table;
 pub mod transport;
 
 pub use config::{ApiKey, Config, KeySource};

@@ -1,15 +1,16 @@
 //! `Person.find_many` and `Person.enrich`: many lookups or leads in one call, concurrency inside Rust.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyType};
-use pythonize::depythonize;
+use pyo3::types::{PyDict, PyType};
+use pythonize::{depythonize, pythonize};
 use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
 use super::errors::{checked, to_pyerr};
-use super::leads::{check_not_table, not_a_mapping, read_leads};
+use super::leads::{not_a_mapping, read_any};
 use super::models::PyPerson;
-use super::results::PyEnrichmentResult;
+use super::result_set::{Input, PyResults, Rows};
+use super::tables::{overrides, table_of, TableInput};
 use super::twins::twins;
 use crate::core::bulk::{self, LeadOutcome};
 use crate::core::config::deadline;
@@ -93,6 +94,13 @@ impl PyFindResult {
     }
 }
 
+impl PyFindResult {
+    /// The person found, as the core's shared value.
+    pub fn person_arc(&self, py: Python<'_>) -> Option<std::sync::Arc<Person>> {
+        self.person.as_ref().map(|p| p.bind(py).get().inner.clone())
+    }
+}
+
 /// Reads one query dict; a bad one becomes that query's error rather than failing the batch.
 fn query_from(item: &Bound<'_, PyAny>, i: usize, reveal: (bool, bool)) -> std::result::Result<FindQuery, String> {
     match depythonize::<Value>(item) {
@@ -107,18 +115,44 @@ struct Prepared {
     /// Per query: its index among the queries to run, or why it cannot run.
     plan: Vec<std::result::Result<usize, String>>,
     queries: Vec<FindQuery>,
+    input: Option<TableInput>,
 }
 
-fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool) -> PyResult<Prepared> {
+fn prepare(
+    py: Python<'_>,
+    queries: &Bound<'_, PyAny>,
+    columns: Option<&Bound<'_, PyDict>>,
+    reveal: (bool, bool),
+) -> PyResult<Prepared> {
     let mut p = Prepared {
         items: Vec::new(),
         plan: Vec::new(),
         queries: Vec::new(),
+        input: None,
     };
-    check_not_table(queries, "queries")?;
+    let add = |p: &mut Prepared, query: std::result::Result<FindQuery, String>, item: Py<PyAny>| {
+        p.plan.push(query.map(|q| {
+            p.queries.push(q);
+            p.queries.len() - 1
+        }));
+        p.items.push(item);
+    };
+    if let Some(table) = table_of(py, queries, "queries")? {
+        let overrides = overrides(py, columns)?;
+        let read = py
+            .detach(|| table.table.leads(&overrides))
+            .map_err(|e| to_pyerr(py, Error::InvalidInput(e)))?;
+        for (i, (lead, fields)) in read.into_iter().enumerate() {
+            let query =
+                lead.and_then(|l| FindQuery::from_map(&l, reveal.0, reveal.1).map_err(|e| format!("row {i}: {e}")));
+            add(&mut p, query, pythonize(py, &fields)?.unbind());
+        }
+        p.input = Some(table);
+        return Ok(p);
+    }
     let iter = queries.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err(format!(
-            "queries must be an iterable of dicts of find() arguments (such as [{{\"email\": ...}}]), got {}",
+            "queries must be an iterable of dicts of find() arguments (such as [{{\"email\": ...}}]) or a table, got {}",
             queries.get_type().name().map(|n| n.to_string()).unwrap_or_default()
         ))
     })?;
@@ -127,12 +161,12 @@ fn prepare(queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers:
         if item.cast::<pyo3::types::PyMapping>().is_err() {
             return Err(not_a_mapping(&item, "query", i, "{\"email\": \"jane@techco.com\"}"));
         }
-        p.plan
-            .push(query_from(&item, i, (reveal_email, reveal_phone_numbers)).map(|q| {
-                p.queries.push(q);
-                p.queries.len() - 1
-            }));
-        p.items.push(item.unbind());
+        add(&mut p, query_from(&item, i, reveal), item.unbind());
+    }
+    if columns.is_some() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "columns= maps a table's columns to find() arguments; queries given as dicts use the arguments' own names",
+        ));
     }
     Ok(p)
 }
@@ -144,12 +178,24 @@ pub struct Found {
 }
 
 impl<'py> IntoPyObject<'py> for Found {
-    type Target = PyList;
-    type Output = Bound<'py, PyList>;
+    type Target = PyResults;
+    type Output = Bound<'py, PyResults>;
     type Error = PyErr;
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyResults>> {
         let mut found: Vec<Option<Result<Option<Person>>>> = self.found.into_iter().map(Some).collect();
+        let fields = match self.prepared.input {
+            Some(_) => Vec::new(),
+            None => self
+                .prepared
+                .items
+                .iter()
+                .map(|q| match depythonize::<Value>(q.bind(py)) {
+                    Ok(Value::Object(m)) => m,
+                    _ => Map::new(),
+                })
+                .collect(),
+        };
         let results = self
             .prepared
             .plan
@@ -165,9 +211,14 @@ impl<'py> IntoPyObject<'py> for Found {
                     Ok(None) => (None, None),
                     Err(e) => (None, Some(to_pyerr(py, e).into_value(py).into_any())),
                 };
-                Ok(PyFindResult { query, person, error })
-            });
-        PyList::new(py, results.collect::<PyResult<Vec<_>>>()?)
+                Py::new(py, PyFindResult { query, person, error })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let input = match self.prepared.input {
+            Some(t) => Input::Table(t),
+            None => Input::Fields(fields),
+        };
+        Bound::new(py, PyResults::new(Rows::Found(results), input))
     }
 }
 
@@ -175,34 +226,41 @@ impl<'py> IntoPyObject<'py> for Found {
 pub struct Enriched {
     outcomes: Vec<LeadOutcome>,
     originals: Vec<Map<String, Value>>,
+    input: Option<TableInput>,
 }
 
 impl<'py> IntoPyObject<'py> for Enriched {
-    type Target = PyList;
-    type Output = Bound<'py, PyList>;
+    type Target = PyResults;
+    type Output = Bound<'py, PyResults>;
     type Error = PyErr;
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let results = self.outcomes.into_iter().zip(self.originals);
-        PyList::new(
-            py,
-            results.map(|(o, lead)| PyEnrichmentResult {
-                inner: o.into_result(&lead),
-            }),
-        )
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyResults>> {
+        let rows = self
+            .outcomes
+            .into_iter()
+            .zip(&self.originals)
+            .map(|(o, lead)| o.into_result(lead))
+            .collect();
+        let input = match self.input {
+            Some(t) => Input::Table(t),
+            None => Input::Fields(self.originals),
+        };
+        Bound::new(py, PyResults::new(Rows::Enriched(rows), input))
     }
 }
 
 twins! {
     /// Finds many people at once, at most ``concurrency`` requests in flight, paced by the client's rate limits.
-    /// ``queries`` are dicts of ``find`` arguments. Returns one ``FindResult`` per query, in input order; a failed
+    /// ``queries`` are dicts of ``find`` arguments, or a table (pandas or polars DataFrame, Arrow table) whose
+    /// columns are read as ``Person.enrich`` reads them (``columns=`` maps the others). Returns ``Results``: one
+    /// ``FindResult`` per query, in input order, with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a failed
     /// query never sinks the others.
     static PyPerson, find_many / find_many_async,
-    signature (queries, *, reveal_email = false, reveal_phone_numbers = false, concurrency = 8, progress = None, client = None),
+    signature (queries, *, reveal_email = false, reveal_phone_numbers = false, concurrency = 8, columns = None, progress = None, client = None),
     |py, queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool, concurrency: usize,
-     progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Found {
+     columns: Option<&Bound<'_, PyDict>>, progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Found {
         checked(py, bulk::check_concurrency(concurrency))?;
-        let prepared = prepare(queries, reveal_email, reveal_phone_numbers)?;
+        let prepared = prepare(py, queries, columns, (reveal_email, reveal_phone_numbers))?;
         let report = super::progress::from_py(py, progress, "find_many", "query")?;
         let client = resolve(py, client)?;
         async move {
@@ -214,20 +272,25 @@ twins! {
 
 twins! {
     /// Enriches any number of leads: identical leads are sent once, the rest split into requests of at most
-    /// 10,000, waited on together, and collected. Returns one ``EnrichmentResult`` per input lead, in input order;
-    /// a lead that cannot be sent comes back with status ``invalid`` and an ``error``. ``timeout`` (seconds) bounds
-    /// the wait for the jobs.
+    /// 10,000, waited on together, and collected. ``leads`` are dicts of lead fields, or a table: a pandas or
+    /// polars DataFrame (eager or lazy), a pyarrow Table / RecordBatch / RecordBatchReader, or anything with
+    /// ``__arrow_c_stream__`` (duckdb, arro3…), whose columns map to lead fields by their headers (Email, LinkedIn
+    /// URL, Full Name or First Name + Last Name, Company, Domain, Title…) and ``columns={"Work Email": "email"}``
+    /// (``None`` leaves a column out). Returns ``Results``: one ``EnrichmentResult`` per input row, in input order,
+    /// with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a lead that cannot be sent comes back with status
+    /// ``invalid`` and an ``error``. ``timeout`` (seconds) bounds the wait for the jobs.
     static PyPerson, enrich / enrich_async,
-    signature (leads, *, reveal_email = false, reveal_phone_numbers = false, timeout = None, progress = None, client = None),
+    signature (leads, *, reveal_email = false, reveal_phone_numbers = false, timeout = None, columns = None, progress = None, client = None),
     |py, leads: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool, timeout: Option<f64>,
-     progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Enriched {
-        let (parsed, originals): (Vec<_>, Vec<_>) = read_leads(leads)?.into_iter().unzip();
+     columns: Option<&Bound<'_, PyDict>>, progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Enriched {
+        let (read, input) = read_any(py, leads, columns)?;
+        let (parsed, originals): (Vec<_>, Vec<_>) = read.into_iter().unzip();
         let limit = checked(py, deadline("timeout", timeout))?;
         let report = super::progress::from_py(py, progress, "enrich", "lead")?;
         let client = resolve(py, client)?;
         async move {
             let outcomes = bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report).await?;
-            Ok(Enriched { outcomes, originals })
+            Ok(Enriched { outcomes, originals, input })
         }
     }
 }

@@ -2,14 +2,17 @@
 
 use parking_lot::Mutex;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pythonize::pythonize;
 use serde_json::Value;
 
 use super::client::{resolve, PyClient};
 use super::errors::checked;
 use super::leads::{all_valid, leads_from_py};
+use super::result_set::{Input, PyResults, Rows};
 use super::results::{AsyncResultsIterator, PyEnrichmentResult, ResultsIterator};
 use super::runtime::block_on;
+use super::tables::PyArrowTable;
 use super::twins::twins;
 use crate::core::bulk::Progress;
 use crate::core::config::deadline;
@@ -99,15 +102,16 @@ impl PyEnrichmentJob {
 
 twins! {
     /// Starts a job for ``leads`` (dicts with ``email``, ``linkedin_url``/``linkedin_id``, ``name``, ``title``,
-    /// ``company_name``, ``company_domain``). Every lead is checked first; more than 10,000 is refused (use
+    /// ``company_name``, ``company_domain``; or a table, read as ``Person.enrich`` reads one, ``columns=``
+    /// included). Every lead is checked first; more than 10,000 is refused (use
     /// ``Person.enrich``). Retried only where the server cannot have started the job. Save an
     /// ``idempotency_key`` before calling, and a create cut short by a crash can be repeated with it without
     /// starting a second job (where the server honours ``Idempotency-Key``, as the sandbox does).
     static PyEnrichmentJob, create / create_async,
-    signature (leads, *, reveal_email = false, reveal_phone_numbers = false, idempotency_key = None, client = None),
+    signature (leads, *, reveal_email = false, reveal_phone_numbers = false, idempotency_key = None, columns = None, client = None),
     |py, leads: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool, idempotency_key: Option<String>,
-     client: Option<&Bound<'_, PyClient>>| -> PyEnrichmentJob {
-        let leads = all_valid(py, leads_from_py(leads)?)?;
+     columns: Option<&Bound<'_, PyDict>>, client: Option<&Bound<'_, PyClient>>| -> PyEnrichmentJob {
+        let leads = all_valid(py, leads_from_py(py, leads, columns)?)?;
         checked(py, jobs::check_count(leads.len()))?;
         let client = resolve(py, client)?;
         async move {
@@ -219,7 +223,7 @@ impl PyEnrichmentJob {
     /// one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
     fn results_for(&self, py: Python<'_>, leads: &Bound<'_, PyAny>) -> PyResult<Vec<Option<PyEnrichmentResult>>> {
         self.ensure_done(py)?;
-        let leads = all_valid(py, leads_from_py(leads)?)?;
+        let leads = all_valid(py, leads_from_py(py, leads, None)?)?;
         let (client, id) = self.target();
         let results = block_on(py, async move { crate::core::bulk::all_results(&client, id).await })?;
         let matched = crate::core::bulk::match_results(&leads, results);
@@ -229,13 +233,30 @@ impl PyEnrichmentJob {
             .collect())
     }
 
-    /// The results as a pandas DataFrame, one row per result (needs pandas: ``pip install pandas``, or
-    /// ``pip install '.[pandas]'`` in a checkout).
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        py.import("amplemarket._pandas")?
-            .getattr("to_dataframe")?
-            .call1((slf.call_method0("results")?,))
+    /// Every result of the finished job as ``Results`` (in the server's order; their input columns are the lead
+    /// fields each result echoes), ready for ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``.
+    fn collect(&self, py: Python<'_>) -> PyResult<PyResults> {
+        self.ensure_done(py)?;
+        let (client, id) = self.target();
+        let results = block_on(py, async move { crate::core::bulk::all_results(&client, id).await })?;
+        let fields = results.iter().map(|r| r.lead.clone()).collect();
+        let rows = results.into_iter().map(std::sync::Arc::new).collect();
+        Ok(PyResults::new(Rows::Enriched(rows), Input::Fields(fields)))
+    }
+
+    /// ``collect().to_arrow()``: the finished job's results as an Arrow table.
+    fn to_arrow(&self, py: Python<'_>) -> PyResult<PyArrowTable> {
+        self.collect(py)?.to_arrow(py, true)
+    }
+
+    /// ``collect().to_polars()``: the finished job's results as a polars DataFrame (needs polars).
+    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        PyResults::to_polars(&Bound::new(py, self.collect(py)?)?, true)
+    }
+
+    /// ``collect().to_pandas()``: the finished job's results as a pandas DataFrame (needs pandas).
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        PyResults::to_pandas(&Bound::new(py, self.collect(py)?)?, true)
     }
 
     fn __repr__(&self) -> String {

@@ -8,7 +8,9 @@ use pythonize::{depythonize, pythonize};
 use serde_json::{Map, Value};
 
 use super::errors::to_pyerr;
+use super::tables::{overrides, table_of, TableInput};
 use crate::core::lead::validate_lead;
+use crate::core::table::read::ReadLead;
 use crate::core::Error;
 
 fn not_iterable(leads: &Bound<'_, PyAny>) -> PyErr {
@@ -24,27 +26,37 @@ fn check_leads_type(leads: &Bound<'_, PyAny>) -> PyResult<()> {
         || leads.is_instance_of::<pyo3::types::PyBytes>()
     {
         return Err(PyTypeError::new_err(
-            "leads must be an iterable of dicts, one per lead (a list, a generator, a DataFrame's records…)",
+            "leads must be an iterable of dicts, one per lead, or a table (a pandas or polars DataFrame, an Arrow \
+             table)",
         ));
     }
-    check_not_table(leads, "leads")
+    Ok(())
 }
 
-/// A DataFrame or Arrow table iterates as its column names, which would read as one bad lead per column: refuse it
-/// with the conversion that works.
-pub fn check_not_table(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
-    let ty = obj.get_type();
-    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
-    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
-    let fix = match module.split('.').next().unwrap_or_default() {
-        "pandas" => "df.to_dict(\"records\")",
-        "polars" => "df.to_dicts() (a LazyFrame: df.collect().to_dicts())",
-        "pyarrow" => "table.to_pylist()",
-        _ => return Ok(()),
-    };
-    Err(PyTypeError::new_err(format!(
-        "{what} is a {module}.{name}, which iterates over its column names, not its rows; pass its rows as dicts: {fix}"
-    )))
+/// Leads from a table (its columns mapped to lead fields by their headers and `columns=`) or from an iterable of
+/// dicts, each with the fields it was read from; and the table, when it was one.
+pub fn read_any(
+    py: Python<'_>,
+    leads: &Bound<'_, PyAny>,
+    columns: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(Vec<ReadLead>, Option<TableInput>)> {
+    match table_of(py, leads, "leads")? {
+        Some(t) => {
+            let overrides = overrides(py, columns)?;
+            let read = py
+                .detach(|| t.table.leads(&overrides))
+                .map_err(|e| to_pyerr(py, Error::InvalidInput(e)))?;
+            Ok((read, Some(t)))
+        }
+        None => {
+            if columns.is_some() {
+                return Err(PyTypeError::new_err(
+                    "columns= maps a table's columns to lead fields; leads given as dicts use the fields' own names",
+                ));
+            }
+            Ok((read_leads(leads)?, None))
+        }
+    }
 }
 
 /// The error for an item that is not a mapping of fields: a programming error, raised before anything is sent.
@@ -60,8 +72,16 @@ pub fn not_a_mapping(item: &Bound<'_, PyAny>, what: &str, i: usize, example: &st
 /// A lead ready to send, or why it cannot be sent.
 pub type LeadCheck = Result<Map<String, Value>, String>;
 
-pub fn leads_from_py(leads: &Bound<'_, PyAny>) -> PyResult<Vec<LeadCheck>> {
-    Ok(read_leads(leads)?.into_iter().map(|(parsed, _)| parsed).collect())
+pub fn leads_from_py(
+    py: Python<'_>,
+    leads: &Bound<'_, PyAny>,
+    columns: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Vec<LeadCheck>> {
+    Ok(read_any(py, leads, columns)?
+        .0
+        .into_iter()
+        .map(|(parsed, _)| parsed)
+        .collect())
 }
 
 /// Each lead validated (or why it is not valid), with its string fields as given, to echo in results this SDK

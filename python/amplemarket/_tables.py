@@ -1,0 +1,172 @@
+"""Tables out of results: ``Results.to_polars()`` / ``to_pandas()`` from the Arrow table built in Rust, joined to the
+input's own frame when it was one; ``enrich_table``, table in, the same kind of table out; and the pandas reader
+for machines without pyarrow."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from amplemarket._core import Client, Results
+
+
+def _library(obj: Any) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
+def _need(module: str, extra: str) -> Any:
+    try:
+        return __import__(module)
+    except ImportError:
+        raise ImportError(
+            f"{module} is not installed; install it with `pip install {module}` "
+            f"(or `pip install 'amplemarket[{extra}]'`; `pip install '.[{extra}]'` from a checkout of amplemarket)"
+        ) from None
+
+
+def pandas_columns(df: Any) -> tuple[list[str], list[list[Any]]]:
+    """A pandas DataFrame's column names and values, for reading it without pyarrow."""
+    names = [str(c) for c in df.columns]
+    columns = [df.iloc[:, i].tolist() for i in range(df.shape[1])]
+    return names, columns
+
+
+def to_polars(results: Results[Any], input_columns: bool = True) -> Any:
+    pl = _need("polars", "polars")
+    source = results._source if input_columns else None
+    if source is not None and _library(source) == "polars":
+        out = pl.DataFrame(results.to_arrow(input_columns=False))
+        return pl.concat([source, out], how="horizontal")
+    return pl.DataFrame(results.to_arrow(input_columns=input_columns))
+
+
+def _arrow_to_pandas(pd: Any, table: Any) -> Any:
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return _pydict_to_pandas(pd, table)
+    dtypes = {
+        pa.string(): pd.StringDtype(),
+        pa.large_string(): pd.StringDtype(),
+        pa.string_view(): pd.StringDtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        pa.float64(): pd.Float64Dtype(),
+    }
+
+    def dtype(t: Any) -> Any:
+        # Lists, structs and dates stay Arrow-backed: a cell reads as a Python list, dict or date, missing as pd.NA.
+        if pa.types.is_nested(t) or pa.types.is_date(t):
+            return pd.ArrowDtype(t)
+        return dtypes.get(t)
+
+    return pa.table(table).to_pandas(types_mapper=dtype)
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _pydict_to_pandas(pd: Any, table: Any) -> Any:
+    """Without pyarrow: each column from Python values, in the same nullable dtypes."""
+    data = {}
+    for name, values in table.to_pydict().items():
+        present = [v for v in values if not _missing(v)]
+        if present and all(isinstance(v, bool) for v in present):
+            dtype: Any = "boolean"
+        elif present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+            dtype = "Int64"
+        elif (present and all(isinstance(v, str) for v in present)) or (not present and name in ("status", "error")):
+            dtype = "string"
+        else:
+            dtype = None
+        cells = [pd.NA if _missing(v) else v for v in values]
+        data[name] = pd.Series(cells, dtype=object) if dtype is None else pd.Series(pd.array(cells, dtype=dtype))
+    return pd.DataFrame(data, index=pd.RangeIndex(table.num_rows))
+
+
+def to_pandas(results: Results[Any], input_columns: bool = True) -> Any:
+    pd = _need("pandas", "pandas")
+    source = results._source if input_columns else None
+    if source is not None and _library(source) == "pandas":
+        out = _arrow_to_pandas(pd, results.to_arrow(input_columns=False))
+        out.index = source.index
+        return pd.concat([source, out], axis=1)
+    return _arrow_to_pandas(pd, results.to_arrow(input_columns=input_columns))
+
+
+def same_kind(results: Results[Any], table: Any) -> Any:
+    """The results as the kind of table ``table`` is."""
+    library = _library(table)
+    if library == "pandas":
+        return results.to_pandas()
+    if library == "polars":
+        df = results.to_polars()
+        return df.lazy() if type(table).__name__ == "LazyFrame" else df
+    if library == "pyarrow":
+        import pyarrow as pa
+
+        out = pa.table(results.to_arrow())
+        if type(table).__name__ == "RecordBatch":
+            return out.combine_chunks().to_batches()[0] if out.num_rows else pa.RecordBatch.from_pylist([], out.schema)
+        return out
+    return results.to_arrow()
+
+
+def _check_table(table: Any) -> None:
+    if isinstance(table, (list, tuple)) or hasattr(table, "keys"):
+        raise TypeError(
+            "enrich_table takes a table (a pandas or polars DataFrame, a pyarrow Table, or any object with "
+            "__arrow_c_stream__); for a list of dicts, use Person.enrich(leads)"
+        )
+
+
+def enrich_table(
+    table: Any,
+    *,
+    columns: dict[str, str | None] | None = None,
+    reveal_email: bool = False,
+    reveal_phone_numbers: bool = False,
+    timeout: float | None = None,
+    progress: Any = None,
+    client: Client | None = None,
+) -> Any:
+    from amplemarket._core import Person
+
+    _check_table(table)
+    results = Person.enrich(
+        table,
+        columns=columns,
+        reveal_email=reveal_email,
+        reveal_phone_numbers=reveal_phone_numbers,
+        timeout=timeout,
+        progress=progress,
+        client=client,
+    )
+    return same_kind(results, table)
+
+
+async def enrich_table_async(
+    table: Any,
+    *,
+    columns: dict[str, str | None] | None = None,
+    reveal_email: bool = False,
+    reveal_phone_numbers: bool = False,
+    timeout: float | None = None,
+    progress: Any = None,
+    client: Client | None = None,
+) -> Any:
+    from amplemarket._core import Person
+
+    _check_table(table)
+    results = await Person.enrich_async(
+        table,
+        columns=columns,
+        reveal_email=reveal_email,
+        reveal_phone_numbers=reveal_phone_numbers,
+        timeout=timeout,
+        progress=progress,
+        client=client,
+    )
+    return same_kind(results, table)
