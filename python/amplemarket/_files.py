@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime
-import decimal
 import io
 import json
 import math
@@ -260,9 +259,7 @@ def _json_default(value: Any) -> Any:
         return value.total_seconds()
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return str(value)
+    return str(value)  # a Decimal, and anything else, as its text
 
 
 def _json(value: Any, **options: Any) -> str:
