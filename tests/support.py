@@ -203,10 +203,19 @@ def against(sb: Sandbox, api_key: str | None = None) -> list[str]:
     return ["--base-url", sb.url, "--api-key", api_key or sb.api_key]
 
 
+ARROW_SUFFIXES = (".parquet", ".arrow", ".feather", ".ipc")
+
+
 def write_rows(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Path:
-    """Writes a lead file by extension: ``.csv`` (with a header), ``.jsonl`` or ``.json``."""
+    """Writes a lead file by extension: ``.csv`` (with a header), ``.jsonl``, ``.json``, or ``.parquet`` and Arrow IPC
+    (every column text, a missing cell null)."""
     suffix = path.suffix
-    if suffix == ".csv":
+    if suffix in ARROW_SUFFIXES:
+        import pyarrow as pa
+
+        schema = pa.schema([(c, pa.string()) for c in columns])
+        write_arrow(path, pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows], schema=schema))
+    elif suffix == ".csv":
         with path.open("w", encoding="utf-8", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(columns))
             w.writeheader()
@@ -219,8 +228,36 @@ def write_rows(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]
     return path
 
 
+def write_arrow(path: Path, table: Any) -> Path:
+    """Writes a pyarrow table as Parquet (``.parquet``) or an Arrow IPC file (``.arrow``, ``.feather``, ``.ipc``)."""
+    import pyarrow.ipc
+    import pyarrow.parquet
+
+    if path.suffix == ".parquet":
+        pyarrow.parquet.write_table(table, path)
+    else:
+        with pyarrow.ipc.new_file(path, table.schema) as writer:
+            writer.write_table(table)
+    return path
+
+
+def read_arrow(path: Path) -> Any:
+    """A Parquet or Arrow IPC file as a pyarrow table."""
+    import pyarrow.ipc
+    import pyarrow.parquet
+
+    if path.suffix == ".parquet":
+        return pyarrow.parquet.read_table(path)
+    with pyarrow.ipc.open_file(path) as reader:
+        return reader.read_all()
+
+
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows of a result file; CSV cells as strings, JSON values as they are."""
+    """The rows of a result file; CSV cells as strings, JSON values as they are, Parquet and Arrow values as pyarrow
+    gives them (``to_pylist``)."""
+    if path.suffix in ARROW_SUFFIXES:
+        rows: list[dict[str, Any]] = read_arrow(path).to_pylist()
+        return rows
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".csv":
         return list(csv.DictReader(io.StringIO(text, newline="")))

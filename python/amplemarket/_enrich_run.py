@@ -101,7 +101,9 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
     run counts what its interrupted processes spent) minus the balance at the end. When no starting balance was
     recorded (``GET /account-info`` failed then), it is ``credits_spent_this_process`` instead.
     """
-    check_format(opts.output, "output file")  # before anything is sent or paid for
+    # Before anything is sent or paid for: both formats known, and pyarrow importable if one is Parquet or Arrow.
+    check_format(opts.input, "input file")
+    check_format(opts.output, "output file", writing=True)
     table = read_table(opts.input)
     for w in table.warnings[:SHOWN_ROWS]:
         say(f"warning: {w}")
@@ -194,7 +196,7 @@ def run(opts: Options, client: Client, say: Callable[[str], None]) -> dict[str, 
                 seen.add(key)
                 columns.append(key)
         out_rows.append(merged)
-    write_table(opts.output, columns, out_rows)
+    write_table(opts.output, columns, out_rows, table.types)
     state_file.unlink(missing_ok=True)
     summary: dict[str, Any] = {
         "rows": len(out_rows),

@@ -1,14 +1,24 @@
-"""Reading lead files and writing result files for the CLI: CSV, JSON Lines and JSON, chosen by extension."""
+"""Reading lead files and writing result files for the CLI: CSV, JSON Lines, JSON, Parquet and Arrow IPC, chosen by
+extension.
+
+Parquet and Arrow go through pyarrow, an optional dependency (``pip install 'amplemarket[parquet]'``): it is imported
+only when such a path is given, and its absence is told before anything is sent. Their columns keep their types: the
+input's on the way in (a mapped column that is not text makes its rows invalid, nulls and NaN are missing values), the
+input's again on the way out, then result columns typed from their values.
+"""
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime
 import io
 import json
+import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +26,10 @@ from typing import Any
 from amplemarket._core import check_lead
 from amplemarket.errors import InvalidInputError
 
-FORMATS = (".csv", ".jsonl", ".json")
+FORMATS = (".csv", ".jsonl", ".json", ".parquet", ".arrow", ".feather", ".ipc")
+# Read and written with pyarrow: Parquet, and the Arrow IPC file format (.feather and .ipc are other names for it).
+ARROW_FORMATS = (".parquet", ".arrow", ".feather", ".ipc")
+PYARROW_HINT = "pip install 'amplemarket[parquet]'"
 LEAD_FIELDS = ("email", "linkedin_url", "linkedin_id", "name", "title", "company_name", "company_domain")
 
 # Header names seen in CRM and spreadsheet exports, normalised (lower case, letters and digits only).
@@ -48,20 +61,36 @@ def _key(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.lower())
 
 
-def check_format(path: str | os.PathLike[str], what: str) -> str:
+def check_format(path: str | os.PathLike[str], what: str, *, writing: bool = False) -> str:
+    """The file's format (its extension); for Parquet and Arrow, also that pyarrow can be imported."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"{what} {path} must end in .csv, .jsonl or .json")
+        raise InputError(
+            f"{what} {path} must end in .csv, .jsonl, .json, .parquet or .arrow "
+            "(Arrow IPC, also named .feather or .ipc)"
+        )
+    if suffix in ARROW_FORMATS:
+        _pyarrow(suffix, "writing" if writing else "reading")
     return suffix
+
+
+def _pyarrow(suffix: str, doing: str) -> Any:
+    try:
+        import pyarrow
+    except ImportError:
+        raise InputError(f"{doing} {suffix} files needs pyarrow: {PYARROW_HINT}") from None
+    return pyarrow
 
 
 @dataclass
 class Table:
-    """Rows of a lead file as string dicts, in file order, with their column names."""
+    """Rows of a lead file as dicts, in file order, with their column names (and their Arrow types when the file
+    has them: Parquet and Arrow)."""
 
     columns: list[str]
     rows: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    types: dict[str, Any] = field(default_factory=dict)
 
 
 def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
@@ -83,6 +112,8 @@ def read_table(path: str | os.PathLike[str]) -> Table:
         data = p.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read {p}: {e.strerror}") from None
+    if suffix in ARROW_FORMATS:
+        return _read_arrow(p, suffix, data)
     warnings: list[str] = []
     text = _decode(data, p, warnings)
     if suffix == ".csv":
@@ -132,6 +163,31 @@ class _BadLine:
     reason: str
 
 
+def _read_arrow(p: Path, suffix: str, data: bytes) -> Table:
+    pa = _pyarrow(suffix, "reading")
+    import pyarrow.ipc
+    import pyarrow.parquet
+
+    kind = "Parquet" if suffix == ".parquet" else "Arrow IPC"
+    buffer = pa.py_buffer(data)
+    try:
+        if suffix == ".parquet":
+            table = pyarrow.parquet.read_table(pa.BufferReader(buffer))
+        else:
+            try:
+                table = pyarrow.ipc.open_file(buffer).read_all()
+            except pa.ArrowInvalid:  # not the file format: perhaps the stream format
+                table = pyarrow.ipc.open_stream(buffer).read_all()
+        columns = [str(c) for c in table.column_names]
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        if twice:
+            raise InputError(f"{p} has more than one column named {twice[0]!r}; give each column its own name")
+        rows: list[dict[str, Any]] = table.to_pylist()
+    except (pa.ArrowException, ValueError, OSError) as e:
+        raise InputError(f"{p} is not a valid {kind} file: {e}") from None
+    return Table(columns, rows, types={f.name: f.type for f in table.schema})
+
+
 def column_map(columns: Sequence[str], overrides: Mapping[str, str]) -> dict[str, str]:
     """Lead field for each column that maps to one: the overrides (``Column=field``), then the aliases."""
     mapping: dict[str, str] = {}
@@ -161,7 +217,7 @@ def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[st
     lead: dict[str, str] = {}
     for column, target in mapping.items():
         value = row.get(column)
-        if value is None:
+        if _missing(value):
             continue
         if not isinstance(value, str):
             return {}, f"column {column!r} holds {type(value).__name__}, not text"
@@ -170,7 +226,7 @@ def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[st
     first, last = lead.pop("first_name", ""), lead.pop("last_name", "")
     if "name" not in lead and (first or last):
         lead["name"] = f"{first} {last}".strip()
-    if not any(str(v).strip() for v in row.values()):
+    if all(_missing(v) or (isinstance(v, str) and not v.strip()) for v in row.values()):
         return {}, "empty row"
     # The SDK's own check, the one every call that sends leads makes: a row it refuses is kept as invalid.
     try:
@@ -179,31 +235,151 @@ def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[st
         return lead, str(e)
 
 
+def _missing(value: Any) -> bool:
+    """No value: ``None`` (a JSON null, a Parquet or Arrow null) or NaN (a float column's missing value)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with its non-finite floats (NaN: missing) as ``None``, which JSON can hold."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    """Values of Parquet and Arrow columns that JSON has no type for."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)  # a Decimal, and anything else, as its text
+
+
+def _json(value: Any, **options: Any) -> str:
+    return json.dumps(_plain(value), ensure_ascii=False, default=_json_default, **options)
+
+
 def _cell(value: Any) -> Any:
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+    if isinstance(value, (list, tuple, dict)):
+        return _json(value)
+    return "" if _missing(value) else value
 
 
-def write_table(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    """Writes atomically: a temporary file beside the target, renamed over it when complete."""
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "other"
+
+
+def _simple_type(pa: Any, values: Sequence[Any], inner: bool = False) -> Any:
+    """The Arrow type of these values (missing ones left out) when it is a simple one, else ``None``: text, bool,
+    int64, float64, or (outside a list) a list of one of them."""
+    kinds = {_kind(v) for v in values}
+    if kinds <= {"str"}:
+        return pa.string()
+    if kinds == {"bool"}:
+        return pa.bool_()
+    if kinds == {"int"}:
+        return pa.int64()
+    if kinds <= {"int", "float"}:
+        return pa.float64()
+    if kinds == {"list"} and not inner:
+        item = _simple_type(pa, [x for v in values for x in v if not _missing(x)], inner=True)
+        return None if item is None else pa.list_(item)
+    return None
+
+
+def _arrow_column(pa: Any, values: list[Any], known: Any) -> Any:
+    """An Arrow array of a column's values: of the type the input had (``known``) if they still fit it, else typed
+    from the values (see ``_simple_type``), else as text, non-text values as JSON."""
+    errors = (pa.ArrowException, ValueError, TypeError, OverflowError)
+    if known is not None:
+        try:
+            return pa.array(values, type=known)
+        except errors:
+            pass
+    simple = _simple_type(pa, [v for v in values if not _missing(v)])
+    if simple is not None:
+        try:
+            return pa.array([None if _missing(v) else v for v in values], type=simple)
+        except errors:  # an int beyond int64, say
+            pass
+    return pa.array([None if _missing(v) else v if isinstance(v, str) else _json(v) for v in values], pa.string())
+
+
+def _arrow_table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], types: Mapping[str, Any]) -> Any:
+    pa = _pyarrow(".parquet", "writing")
+    arrays = [_arrow_column(pa, [r.get(c) for r in rows], types.get(c)) for c in columns]
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def write_table(
+    path: str | os.PathLike[str],
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    types: Mapping[str, Any] | None = None,
+) -> None:
+    """Writes atomically: a temporary file beside the target, flushed to disk, then renamed over it.
+
+    ``types``: the Arrow type of columns that come from a Parquet or Arrow input, kept in a Parquet or Arrow output.
+    """
     p = Path(path)
-    suffix = check_format(p, "output file")
+    suffix = check_format(p, "output file", writing=True)
+    if suffix in ARROW_FORMATS:
+        table = _arrow_table(columns, list(rows), types or {})
+
+        def write_arrow(f: Any) -> None:
+            import pyarrow.ipc
+            import pyarrow.parquet
+
+            if suffix == ".parquet":
+                pyarrow.parquet.write_table(table, f)
+            else:
+                with pyarrow.ipc.new_file(f, table.schema) as writer:
+                    writer.write_table(table)
+
+        _replace(p, write_arrow, binary=True)
+        return
+
+    def write_text(f: Any) -> None:
+        if suffix == ".csv":
+            writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: _cell(r.get(k)) for k in columns})
+        elif suffix == ".jsonl":
+            for r in rows:
+                f.write(_json(dict(r)) + "\n")
+        else:
+            f.write(_json([dict(r) for r in rows], indent=1))
+            f.write("\n")
+
+    _replace(p, write_text, binary=False)
+
+
+def _replace(p: Path, write: Callable[[Any], None], *, binary: bool) -> None:
+    """Calls ``write`` with a temporary file beside ``p``, then puts that file in place of ``p`` once it is complete
+    and on disk; on any failure the temporary file is removed and ``p`` is left as it was."""
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            if suffix == ".csv":
-                writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
-                writer.writeheader()
-                for r in rows:
-                    writer.writerow({k: _cell(r.get(k)) for k in columns})
-            elif suffix == ".jsonl":
-                for r in rows:
-                    f.write(json.dumps(dict(r), ensure_ascii=False) + "\n")
-            else:
-                json.dump([dict(r) for r in rows], f, ensure_ascii=False, indent=1)
-                f.write("\n")
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)

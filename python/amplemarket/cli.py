@@ -243,7 +243,7 @@ def _company(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     import amplemarket
-    from amplemarket._files import write_table
+    from amplemarket._files import check_format, write_table
 
     filters = {
         "person_name": args.name,
@@ -256,6 +256,8 @@ def _search(args: argparse.Namespace) -> int:
         "company_industries": args.industry,
         "company_sizes": args.size,
     }
+    if args.output:
+        check_format(args.output, "output file", writing=True)  # before searching
     with _client(args) as client:
         people = list(
             amplemarket.Person.search_iter(
@@ -284,9 +286,12 @@ def _search(args: argparse.Namespace) -> int:
 
 def _enrich(args: argparse.Namespace) -> int:
     from amplemarket._enrich_run import Options, run, state_path
+    from amplemarket._files import check_format
     from amplemarket.errors import AmplemarketError
 
     say = _say(args)
+    check_format(args.input, "input file")  # before a client or a sandbox is started
+    check_format(args.output, "output file", writing=True)
     opts = Options(
         input=Path(args.input),
         output=Path(args.output),
@@ -387,6 +392,8 @@ def _reveal_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from amplemarket._files import PYARROW_HINT
+
     parser = argparse.ArgumentParser(prog="amplemarket", description="Amplemarket People API from the command line.")
     parser.add_argument("--version", action="version", version=f"amplemarket {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -422,17 +429,21 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         search.add_argument(flag, dest=dest, action="append", help="repeatable")
     search.add_argument("--max-results", type=_count, default=100, help="stop after this many (default 100)")
-    search.add_argument("-o", "--output", help="write to a .csv, .jsonl or .json file")
+    search.add_argument(
+        "-o", "--output", help="write to a .csv, .jsonl, .json, .parquet or .arrow file (the last two need pyarrow)"
+    )
     _connection_options(search)
     search.set_defaults(run=_search)
 
     enrich = commands.add_parser(
         "enrich",
         help="enrich a file of leads",
-        description="Enrich a .csv/.jsonl/.json file of leads into a result file. Crash-safe: rerun with --resume.",
+        description="Enrich a .csv/.jsonl/.json/.parquet/.arrow file of leads into a result file of any of these "
+        "formats. Crash-safe: rerun with --resume. Parquet and Arrow IPC (.arrow, also .feather or .ipc) keep their "
+        f"column types and need pyarrow: {PYARROW_HINT}.",
     )
-    enrich.add_argument("input", help="leads file (.csv, .jsonl or .json)")
-    enrich.add_argument("-o", "--output", required=True, help="result file (.csv, .jsonl or .json)")
+    enrich.add_argument("input", help="leads file (.csv, .jsonl, .json, .parquet or .arrow)")
+    enrich.add_argument("-o", "--output", required=True, help="result file (.csv, .jsonl, .json, .parquet or .arrow)")
     enrich.add_argument(
         "--map", metavar="COLUMN=FIELD", type=_mapping, action="append", help="map a column to a lead field"
     )

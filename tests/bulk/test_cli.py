@@ -286,7 +286,7 @@ def test_enrich_summary_counts_enrichment_statuses_even_with_a_status_column(
     ("name", "content", "extra", "words"),
     [
         ("leads.csv", None, [], "cannot read"),  # missing file
-        ("leads.txt", "Email\na@b.co\n", [], ".csv, .jsonl or .json"),
+        ("leads.txt", "Email\na@b.co\n", [], ".csv, .jsonl, .json, .parquet or .arrow"),
         ("leads.json", "{not json", [], "not valid JSON"),
         ("leads.json", '{"email": "a@b.co"}', [], "JSON list"),
         ("leads.csv", "", [], "header"),
@@ -322,7 +322,7 @@ def test_enrich_unknown_output_extension_exits_2(sb: Sandbox, tmp_path: Path) ->
     out = tmp_path / "out.xlsx"
     proc = cli("enrich", str(src), "-o", str(out), *against(sb))
     assert proc.returncode == 2
-    assert ".csv, .jsonl or .json" in proc.stderr
+    assert ".csv, .jsonl, .json, .parquet or .arrow" in proc.stderr
     assert not out.exists()
 
 
