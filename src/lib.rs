@@ -32,6 +32,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::get_default_client, m)?)?;
     m.add_function(wrap_pyfunction!(client::set_default_client, m)?)?;
     m.add_function(wrap_pyfunction!(leads::check_lead, m)?)?;
+    m.add_function(wrap_pyfunction!(python::tables::_map_columns, m)?)?;
     m.add_class::<python::sandbox::PySandbox>()?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_openapi, m)?)?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_default_settings, m)?)?;

@@ -30,6 +30,7 @@ __all__ = [
     "SearchIterator",
     "SearchPage",
     "__version__",
+    "_map_columns",
     "check_lead",
     "get_default_client",
     "sandbox_default_settings",
@@ -135,6 +136,12 @@ def get_default_client() -> Client:
 
 def set_default_client(client: Client | None) -> None:
     """Makes ``client`` the default for calls given ``client=None`` (``None`` goes back to the environment's)."""
+
+def _map_columns(columns: list[str], overrides: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """The lead field of each column that maps to one, by the header rules tables share with the CLI's files:
+    ``overrides`` (``column -> field``, ``None`` to leave one out) first, then the header names of exports.
+    Raises ``InvalidInputError`` for an override naming a missing column or a field that does not exist.
+    """
 
 def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
     """Checks one lead as every call that sends leads does (``Person.enrich``, ``EnrichmentJob.create``, the CLI):

@@ -16,14 +16,13 @@ import io
 import json
 import math
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from amplemarket._core import check_lead
+from amplemarket._core import _map_columns, check_lead
 from amplemarket.errors import InvalidInputError
 
 FORMATS = (".csv", ".jsonl", ".json", ".parquet", ".arrow", ".feather", ".ipc")
@@ -32,33 +31,9 @@ ARROW_FORMATS = (".parquet", ".arrow", ".feather", ".ipc")
 PYARROW_HINT = "pip install 'amplemarket[parquet]'"
 LEAD_FIELDS = ("email", "linkedin_url", "linkedin_id", "name", "title", "company_name", "company_domain")
 
-# Header names seen in CRM and spreadsheet exports, normalised (lower case, letters and digits only).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "email": ("email", "emailaddress", "workemail", "businessemail", "mail", "emailid"),
-    "linkedin_url": (
-        "linkedinurl",
-        "linkedin",
-        "linkedinprofile",
-        "linkedinprofileurl",
-        "profileurl",
-        "personlinkedinurl",
-    ),
-    "linkedin_id": ("linkedinid", "linkedinhandle"),
-    "name": ("name", "fullname", "contactname", "personname", "leadname"),
-    "first_name": ("firstname", "first", "givenname"),
-    "last_name": ("lastname", "last", "surname", "familyname"),
-    "title": ("title", "jobtitle", "position", "role", "designation"),
-    "company_name": ("company", "companyname", "organization", "organisation", "account", "accountname", "employer"),
-    "company_domain": ("domain", "companydomain", "website", "companywebsite", "companyurl", "url"),
-}
-
 
 class InputError(Exception):
     """A lead file that cannot be used at all (not a problem of single rows)."""
-
-
-def _key(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
 
 
 def check_format(path: str | os.PathLike[str], what: str, *, writing: bool = False) -> str:
@@ -189,7 +164,8 @@ def _read_arrow(p: Path, suffix: str, data: bytes) -> Table:
 
 
 def column_map(columns: Sequence[str], overrides: Mapping[str, str]) -> dict[str, str]:
-    """Lead field for each column that maps to one: the overrides (``Column=field``), then the aliases."""
+    """Lead field for each column that maps to one: the overrides (``Column=field``), then the header names of
+    exports (``amplemarket._core._map_columns``)."""
     mapping: dict[str, str] = {}
     known = set(LEAD_FIELDS) | {"first_name", "last_name"}
     for column, target in overrides.items():
@@ -198,16 +174,8 @@ def column_map(columns: Sequence[str], overrides: Mapping[str, str]) -> dict[str
         if target not in known:
             raise InputError(f"--map {column}={target}: {target!r} is not a lead field; fields: {sorted(known)}")
         mapping[column] = target
-    taken = set(mapping.values())
-    for column in columns:
-        if column in mapping:
-            continue
-        for target, names in ALIASES.items():
-            if _key(column) in names and target not in taken:
-                mapping[column] = target
-                taken.add(target)
-                break
-    return mapping
+    # The header rules are the core's, the same for tables given to Person.enrich.
+    return dict(_map_columns([str(c) for c in columns], list(mapping.items())))
 
 
 def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[str, str], str | None]:

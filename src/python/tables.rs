@@ -329,3 +329,16 @@ fn value<'py>(py: Python<'py>, a: &dyn Array, i: usize) -> PyResult<Bound<'py, P
         }
     }
 }
+
+/// The lead field of each column that maps to one, by the header rules tables share with the CLI's files:
+/// ``overrides`` (``column -> field``, ``None`` to leave one out) first, then the header names of exports.
+/// Raises ``InvalidInputError`` for an override naming a missing column or a field that does not exist.
+#[pyfunction]
+pub fn _map_columns(
+    py: Python<'_>,
+    columns: Vec<String>,
+    overrides: Vec<(String, Option<String>)>,
+) -> PyResult<Vec<(String, String)>> {
+    let mapped = crate::core::table::columns::map_columns(&columns, &overrides).map_err(|e| invalid(py, e))?;
+    Ok(mapped.into_iter().map(|(i, f)| (columns[i].clone(), f.to_string())).collect())
+}
