@@ -291,7 +291,8 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chart(report: dict[str, Any], path: Path) -> None:
+def pyplot() -> Any:
+    """matplotlib's pyplot drawing to files, or ``None`` (said on stderr) when matplotlib is not installed."""
     try:
         import matplotlib
 
@@ -299,6 +300,13 @@ def chart(report: dict[str, Any], path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         print("chart: skipped (matplotlib not installed)", file=sys.stderr)
+        return None
+    return plt
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    plt = pyplot()
+    if plt is None:
         return
     w = report["workloads"]
     panels = [

@@ -703,9 +703,17 @@ class Results(Sequence[_R], Generic[_R]):
     @property
     def _source(self) -> Any:
         """The table given as input (a collected LazyFrame's DataFrame), or ``None`` for dicts."""
+    def _result_columns(self) -> ArrowTable:
+        """The result columns alone, named as beside the input's columns, to join to the input frame."""
+    def index(self, value: object, start: int = 0, stop: int | None = None) -> int:
+        """The index of the first result equal to ``value`` from ``start`` up to ``stop`` (``ValueError`` when none
+        is), as ``list.index``.
+        """
+    def count(self, value: object) -> int:
+        """How many results equal ``value``."""
     def to_arrow(self, input_columns: bool = True) -> ArrowTable:
         """The results as an Arrow table (see the class for its columns), built in Rust from the text the server
-        sent. ``input_columns=False`` leaves out the input's columns (the result columns keep their names).
+        sent. ``input_columns=False`` leaves out the input's columns (and renames no result column).
         """
     def to_polars(self, input_columns: bool = True) -> Any:
         """The results as a polars DataFrame: the input's columns (a polars input's own, unchanged), then the result

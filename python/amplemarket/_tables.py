@@ -5,6 +5,7 @@ for machines without pyarrow."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,18 +26,29 @@ def _need(module: str, extra: str) -> Any:
         ) from None
 
 
-def pandas_columns(df: Any) -> tuple[list[str], list[list[Any]]]:
-    """A pandas DataFrame's column names and values, for reading it without pyarrow."""
-    names = [str(c) for c in df.columns]
-    columns = [df.iloc[:, i].tolist() for i in range(df.shape[1])]
-    return names, columns
+def pandas_names(df: Any) -> list[str]:
+    return [str(c) for c in df.columns]
+
+
+def pandas_arrow(df: Any) -> Any:
+    """A pandas DataFrame as a pyarrow Table without its index, or ``None`` without pyarrow."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return None
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def pandas_columns(df: Any) -> list[list[Any]]:
+    """A pandas DataFrame's column values, for reading it without pyarrow."""
+    return [df.iloc[:, i].tolist() for i in range(df.shape[1])]
 
 
 def to_polars(results: Results[Any], input_columns: bool = True) -> Any:
     pl = _need("polars", "polars")
     source = results._source if input_columns else None
     if source is not None and _library(source) == "polars":
-        out = pl.DataFrame(results.to_arrow(input_columns=False))
+        out = pl.DataFrame(results._result_columns())
         return pl.concat([source, out], how="horizontal")
     return pl.DataFrame(results.to_arrow(input_columns=input_columns))
 
@@ -90,7 +102,7 @@ def to_pandas(results: Results[Any], input_columns: bool = True) -> Any:
     pd = _need("pandas", "pandas")
     source = results._source if input_columns else None
     if source is not None and _library(source) == "pandas":
-        out = _arrow_to_pandas(pd, results.to_arrow(input_columns=False))
+        out = _arrow_to_pandas(pd, results._result_columns())
         out.index = source.index
         return pd.concat([source, out], axis=1)
     return _arrow_to_pandas(pd, results.to_arrow(input_columns=input_columns))
@@ -115,7 +127,7 @@ def same_kind(results: Results[Any], table: Any) -> Any:
 
 
 def _check_table(table: Any) -> None:
-    if isinstance(table, (list, tuple)) or hasattr(table, "keys"):
+    if isinstance(table, (list, tuple, Mapping)) or _library(table) == "builtins":
         raise TypeError(
             "enrich_table takes a table (a pandas or polars DataFrame, a pyarrow Table, or any object with "
             "__arrow_c_stream__); for a list of dicts, use Person.enrich(leads)"

@@ -115,7 +115,8 @@ fn local_result(status: &str, message: &str, lead: &Map<String, Value>) -> Arc<E
     let mut m = Map::new();
     m.insert("status".into(), status.into());
     m.insert("error".into(), message.into());
-    for (k, v) in lead {
+    // The lead's text fields, as the server echoes a lead's (the others stay in the input's columns).
+    for (k, v) in lead.iter().filter(|(_, v)| v.is_string()) {
         m.insert(k.clone(), v.clone());
     }
     Arc::new(EnrichmentResult::from_json(&Value::Object(m).to_string()).expect("a local result parses"))

@@ -95,12 +95,8 @@ pub fn read_leads(leads: &Bound<'_, PyAny>) -> PyResult<Vec<(LeadCheck, Map<Stri
         let lead = match item.cast::<pyo3::types::PyMapping>() {
             Ok(m) => match depythonize::<Value>(m.as_any()) {
                 Ok(Value::Object(map)) => {
-                    let given = map
-                        .iter()
-                        .filter(|(_, v)| v.is_string())
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    (validate_lead(i, &map), given)
+                    let checked = validate_lead(i, &map);
+                    (checked, map)
                 }
                 Ok(_) => (Err(format!("lead {i}: not a dict of lead fields")), Map::new()),
                 Err(e) => (Err(format!("lead {i}: cannot be read: {e}")), Map::new()),

@@ -191,10 +191,47 @@ impl PyResults {
     }
 
     /// The results as an Arrow table (see the class for its columns), built in Rust from the text the server
-    /// sent. ``input_columns=False`` leaves out the input's columns (the result columns keep their names).
+    /// sent. ``input_columns=False`` leaves out the input's columns (and renames no result column).
     #[pyo3(signature = (input_columns = true))]
     pub fn to_arrow(&self, py: Python<'_>, input_columns: bool) -> PyResult<PyArrowTable> {
+        self.table(py, input_columns, !input_columns)
+    }
+
+    /// The result columns alone, named as beside the input's columns, to join to the input frame.
+    fn _result_columns(&self, py: Python<'_>) -> PyResult<PyArrowTable> {
+        self.table(py, false, false)
+    }
+
+    /// The index of the first result equal to ``value`` from ``start`` up to ``stop`` (``ValueError`` when none
+    /// is), as ``list.index``.
+    #[pyo3(signature = (value, start = 0, stop = None))]
+    fn index<'py>(
+        &self,
+        py: Python<'py>,
+        value: &Bound<'py, PyAny>,
+        start: isize,
+        stop: Option<isize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let stop = stop.unwrap_or(isize::MAX);
+        self.items(py)?.call_method1("index", (value, start, stop))
+    }
+
+    /// How many results equal ``value``.
+    fn count(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let mut n = 0;
+        for item in self.items(py)?.iter() {
+            n += usize::from(item.eq(value)?);
+        }
+        Ok(n)
+    }
+}
+
+impl PyResults {
+    /// The table: with the input's columns or without; with the result columns renamed where they clash with
+    /// the input's (`own_names` false) or not.
+    fn table(&self, py: Python<'_>, input_columns: bool, own_names: bool) -> PyResult<PyArrowTable> {
         let owned = self.owned(py)?;
+        let empty = InputTable::new(Arc::new(arrow_schema::Schema::empty()), Vec::new());
         let fields_table;
         let input = match &self.input {
             Input::Table(t) => &t.table,
@@ -214,11 +251,15 @@ impl PyResults {
                     person: o.person.as_deref(),
                 })
                 .collect();
+            let input = if own_names { &empty } else { input };
             join(input, input_columns, result_columns(&rows, result_ids), rows.len())
         });
         Ok(PyArrowTable { schema, batches })
     }
+}
 
+#[pymethods]
+impl PyResults {
     /// The results as a polars DataFrame: the input's columns (a polars input's own, unchanged), then the result
     /// columns. Needs polars.
     #[pyo3(signature = (input_columns = true))]

@@ -16,6 +16,7 @@ use pyo3_arrow::ffi::{to_schema_pycapsule, to_stream_pycapsule, ArrayIterator};
 use pyo3_arrow::input::AnyRecordBatch;
 
 use super::errors::to_pyerr;
+use crate::core::table::read::check_unique;
 use crate::core::table::InputTable;
 use crate::core::Error;
 
@@ -63,24 +64,22 @@ pub fn table_of(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<
         )));
     }
     if library == "pandas" {
-        // pandas exports Arrow through pyarrow; without it, its columns are read as Python lists.
-        let exported = obj.call_method0("__arrow_c_stream__");
-        return match exported {
-            Ok(capsule) => Ok(Some(from_stream(py, &capsule, obj.unbind(), what)?)),
-            Err(e) if e.is_instance_of::<pyo3::exceptions::PyImportError>(py) => {
-                let (names, columns): (Vec<String>, Vec<Vec<Bound<'_, PyAny>>>) = py
-                    .import("amplemarket._tables")?
-                    .getattr("pandas_columns")?
-                    .call1((&obj,))?
-                    .extract()?;
-                let table = table_from_values(&names, &columns)?;
-                Ok(Some(TableInput {
-                    table,
-                    source: obj.unbind(),
-                }))
-            }
-            Err(e) => Err(e),
-        };
+        // pandas exports Arrow through pyarrow (its index left out: `to_pandas` puts it back); without pyarrow,
+        // its columns are read as Python lists.
+        let helpers = py.import("amplemarket._tables")?;
+        let names: Vec<String> = helpers.getattr("pandas_names")?.call1((&obj,))?.extract()?;
+        check_unique(&names).map_err(|e| invalid(py, e))?;
+        let exported = helpers.getattr("pandas_arrow")?.call1((&obj,))?;
+        if !exported.is_none() {
+            let capsule = exported.call_method0("__arrow_c_stream__")?;
+            return Ok(Some(from_stream(py, &capsule, obj.unbind(), what)?));
+        }
+        let columns: Vec<Vec<Bound<'_, PyAny>>> = helpers.getattr("pandas_columns")?.call1((&obj,))?.extract()?;
+        let table = table_from_values(&names, &columns)?;
+        return Ok(Some(TableInput {
+            table,
+            source: obj.unbind(),
+        }));
     }
     if !arrow {
         return Ok(None);
@@ -340,5 +339,8 @@ pub fn _map_columns(
     overrides: Vec<(String, Option<String>)>,
 ) -> PyResult<Vec<(String, String)>> {
     let mapped = crate::core::table::columns::map_columns(&columns, &overrides).map_err(|e| invalid(py, e))?;
-    Ok(mapped.into_iter().map(|(i, f)| (columns[i].clone(), f.to_string())).collect())
+    Ok(mapped
+        .into_iter()
+        .map(|(i, f)| (columns[i].clone(), f.to_string()))
+        .collect())
 }

@@ -34,3 +34,19 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     )
     table = (tmp_path / "results.md").read_text()
     assert "| fanout | amplemarket |" in table and "| target | ratio | wanted | met |" in table
+
+
+def test_tables_bench_runs_end_to_end(tmp_path: Path) -> None:
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "tables.py"), "--quick", "--no-chart", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    report = json.loads((tmp_path / "tables.json").read_text())
+    for figure in ("enrich_s", "rows_to_pandas_s", "to_arrow_s", "to_polars_s", "to_pandas_s"):
+        assert report["convert"][figure] > 0, figure
+    assert report["rss"]["results"] > 0 and report["rss"]["rows"] > 0
+    assert report["requests"]["requests"] == report["sizes"]["frame"] // 10_000 and report["requests"]["cpu_s"] > 0
+    assert "`results.to_pandas()`" in (tmp_path / "tables.md").read_text()

@@ -81,7 +81,7 @@ def _nonempty(value: Any, where: str) -> Any:
         raise FoundNothing(f"{where} found nothing")
     if isinstance(value, amplemarket.SearchPage) and not value.results:
         raise FoundNothing(f"{where} returned an empty page")
-    if isinstance(value, list) and value:
+    if isinstance(value, (list, amplemarket.Results)) and value:
         if isinstance(value[0], amplemarket.EnrichmentResult) and not any(r.status == "enriched" for r in value):
             raise FoundNothing(f"{where} enriched nobody: {[r.status for r in value]}")
         if isinstance(value[0], amplemarket.FindResult) and not any(f.person for f in value):

@@ -39,16 +39,7 @@ impl InputTable {
     /// One lead per row, in row order. `overrides` map columns to lead fields (`None`: never read the column).
     pub fn leads(&self, overrides: &[(String, Option<String>)]) -> Result<Vec<ReadLead>, String> {
         let columns = self.column_names();
-        if let Some(name) = columns
-            .iter()
-            .enumerate()
-            .find_map(|(i, c)| columns[..i].contains(c).then_some(c))
-        {
-            return Err(format!(
-                "the table has two columns named {name:?}; rename one (pandas: df.columns = [...]; polars: \
-                 df.rename({{...}})) so each lead field is read from one column"
-            ));
-        }
+        check_unique(&columns)?;
         let mapping = map_columns(&columns, overrides)?;
         if mapping.is_empty() {
             return Err(format!(
@@ -113,6 +104,21 @@ impl InputTable {
             }
         }
         Ok(out)
+    }
+}
+
+/// Refuses a table with two columns of one name: which of them holds the lead field would be a guess.
+pub fn check_unique(columns: &[String]) -> Result<(), String> {
+    match columns
+        .iter()
+        .enumerate()
+        .find_map(|(i, c)| columns[..i].contains(c).then_some(c))
+    {
+        Some(name) => Err(format!(
+            "the table has two columns named {name:?}; rename one (pandas: df.columns = [...]; polars: \
+             df.rename({{...}})) so each lead field is read from one column"
+        )),
+        None => Ok(()),
     }
 }
 
