@@ -574,6 +574,39 @@ def test_pandas_without_pyarrow_is_read_and_written() -> None:
     assert got["no_pyarrow"] is True
 
 
+POLARS_WITHOUT_PYARROW = textwrap.dedent(
+    """
+    import json, sys
+    sys.modules["pyarrow"] = None
+    import amplemarket
+    import polars as pl
+    from amplemarket.testing import Sandbox
+
+    with Sandbox(job_progression="immediate", rate_limit=None, poll_retry_after=0) as sb, sb.client() as client:
+        df = pl.DataFrame({"Email": ["jane@techco.com", "bad", None], "Score": [1, 2, 3]})
+        out = amplemarket.enrich_table(df.lazy(), client=client).collect()
+        print(json.dumps({
+            "columns": out.columns[:4],
+            "statuses": out["status"].to_list(),
+            "names": out["person.name"].to_list(),
+            "score": str(out.schema["Score"]),
+            "no_pyarrow": "pyarrow" not in sys.modules or sys.modules["pyarrow"] is None,
+        }))
+    """
+)
+
+
+def test_polars_needs_no_pyarrow_either_way() -> None:
+    """A polars frame goes in and comes out through the Arrow C stream alone: pyarrow is never imported."""
+    done = subprocess.run([sys.executable, "-c", POLARS_WITHOUT_PYARROW], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["columns"] == ["Email", "Score", "status", "error"]
+    assert got["statuses"] == ["enriched", "invalid", "invalid"]
+    assert got["names"] == ["Jane Doe", None, None] and got["score"] == "Int64"
+    assert got["no_pyarrow"] is True
+
+
 # -- 100,000 rows ------------------------------------------------------------------------------------------------------
 
 BIG = 100_000
