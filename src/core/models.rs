@@ -133,6 +133,40 @@ impl<'de> serde::de::Visitor<'de> for FieldSpans {
     }
 }
 
+/// The raw value of each of `names` in the JSON object `raw` (`None` where absent), read without allocating: how
+/// tables read the members of nested objects. `None` when `raw` is not an object.
+pub fn members<'a, const N: usize>(raw: &'a str, names: &[&str]) -> Option<[Option<&'a str>; N]> {
+    struct Members<'n, const N: usize>(&'n [&'n str]);
+    impl<'de, const N: usize> serde::de::Visitor<'de> for Members<'_, N> {
+        type Value = [Option<&'de str>; N];
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = [None; N];
+            while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                let value: &'de RawValue = map.next_value()?;
+                if let Some(i) = self.0.iter().position(|n| *n == key) {
+                    out[i] = Some(value.get());
+                }
+            }
+            Ok(out)
+        }
+    }
+    impl<'de, const N: usize> DeserializeSeed<'de> for Members<'_, N> {
+        type Value = [Option<&'de str>; N];
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    if !raw.starts_with('{') || names.len() > N {
+        return None;
+    }
+    Members::<N>(names)
+        .deserialize(&mut serde_json::Deserializer::from_str(raw))
+        .ok()
+}
+
 /// A JSON object in a shared text: its span, and the spans of the fields named in `names`.
 #[derive(Debug, Clone)]
 pub struct Obj {
@@ -185,9 +219,17 @@ impl Obj {
     }
 
     fn span(&self, name: &str) -> Option<(usize, usize)> {
-        let i = self.names.iter().position(|n| *n == name)? as u8;
-        let &(_, off, len) = self.fields.iter().find(|f| f.0 == i)?;
+        self.span_at(self.names.iter().position(|n| *n == name)?)
+    }
+
+    fn span_at(&self, i: usize) -> Option<(usize, usize)> {
+        let &(_, off, len) = self.fields.iter().find(|f| f.0 as usize == i)?;
         Some((off as usize, (off + len) as usize))
+    }
+
+    /// The raw JSON of the field `names[i]` of the table this object was indexed with, when present.
+    pub fn raw_at(&self, i: usize) -> Option<&str> {
+        self.span_at(i).map(|(a, b)| &self.text[a..b])
     }
 
     /// The raw JSON of a field, when present.
