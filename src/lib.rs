@@ -22,7 +22,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<people::PySearchPage>()?;
     m.add_class::<people::SearchIterator>()?;
     m.add_class::<people::AsyncSearchIterator>()?;
+    m.add_class::<python::companies::PyCompanySearchPage>()?;
+    m.add_class::<python::companies::CompanySearchIterator>()?;
+    m.add_class::<python::companies::AsyncCompanySearchIterator>()?;
     m.add_class::<jobs::PyEnrichmentJob>()?;
+    m.add_class::<python::validation::PyEmailValidation>()?;
+    m.add_class::<python::validation::PyValidationResult>()?;
+    m.add_class::<python::validation::ValidationResultsIterator>()?;
+    m.add_class::<python::validation::AsyncValidationResultsIterator>()?;
     m.add_class::<results::PyEnrichmentResult>()?;
     m.add_class::<results::ResultsIterator>()?;
     m.add_class::<results::AsyncResultsIterator>()?;

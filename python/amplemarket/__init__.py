@@ -20,10 +20,15 @@ from typing import Any
 from amplemarket import errors
 from amplemarket._core import (
     ArrowTable,
+    AsyncCompanySearchIterator,
     AsyncResultsIterator,
     AsyncSearchIterator,
+    AsyncValidationResultsIterator,
     Client,
     Company,
+    CompanySearchIterator,
+    CompanySearchPage,
+    EmailValidation,
     EnrichmentJob,
     EnrichmentResult,
     FindResult,
@@ -34,6 +39,8 @@ from amplemarket._core import (
     ResultsIterator,
     SearchIterator,
     SearchPage,
+    ValidationResult,
+    ValidationResultsIterator,
     __version__,
     check_lead,
     get_default_client,
@@ -44,12 +51,22 @@ from amplemarket.errors import *  # noqa: F403 (every error class, listed once i
 
 Sequence.register(Results)
 
+#: Validates any number of emails: see ``EmailValidation.validate_many``.
+validate_emails = EmailValidation.validate_many
+#: Awaitable ``validate_emails``.
+validate_emails_async = EmailValidation.validate_many_async
+
 __all__ = [
     "ArrowTable",
+    "AsyncCompanySearchIterator",
     "AsyncResultsIterator",
     "AsyncSearchIterator",
+    "AsyncValidationResultsIterator",
     "Client",
     "Company",
+    "CompanySearchIterator",
+    "CompanySearchPage",
+    "EmailValidation",
     "EnrichmentJob",
     "EnrichmentResult",
     "FindResult",
@@ -60,6 +77,8 @@ __all__ = [
     "ResultsIterator",
     "SearchIterator",
     "SearchPage",
+    "ValidationResult",
+    "ValidationResultsIterator",
     "__version__",
     "check_lead",
     "enrich_table",
@@ -67,6 +86,8 @@ __all__ = [
     "get_default_client",
     "set_default_client",
     "to_pandas",
+    "validate_emails",
+    "validate_emails_async",
 ]
 __all__ += errors.__all__
 

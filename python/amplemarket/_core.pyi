@@ -1,7 +1,7 @@
 """Type stubs for the Rust extension ``amplemarket._core``."""
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar, final, overload
+from typing import Any, ClassVar, Generic, Literal, TypeVar, final, overload
 
 from typing_extensions import Self
 
@@ -14,10 +14,15 @@ _R = TypeVar("_R")
 
 __all__ = [
     "ArrowTable",
+    "AsyncCompanySearchIterator",
     "AsyncResultsIterator",
     "AsyncSearchIterator",
+    "AsyncValidationResultsIterator",
     "Client",
     "Company",
+    "CompanySearchIterator",
+    "CompanySearchPage",
+    "EmailValidation",
     "EnrichmentJob",
     "EnrichmentResult",
     "FindResult",
@@ -29,6 +34,8 @@ __all__ = [
     "SandboxServer",
     "SearchIterator",
     "SearchPage",
+    "ValidationResult",
+    "ValidationResultsIterator",
     "__version__",
     "_map_columns",
     "check_lead",
@@ -137,10 +144,13 @@ def get_default_client() -> Client:
 def set_default_client(client: Client | None) -> None:
     """Makes ``client`` the default for calls given ``client=None`` (``None`` goes back to the environment's)."""
 
-def _map_columns(columns: list[str], overrides: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
-    """The lead field of each column that maps to one, by the header rules tables share with the CLI's files:
-    ``overrides`` (``column -> field``, ``None`` to leave one out) first, then the header names of exports.
-    Raises ``InvalidInputError`` for an override naming a missing column or a field that does not exist.
+def _map_columns(
+    columns: list[str], overrides: list[tuple[str, str | None]], kind: Literal["lead", "company", "email"] = "lead"
+) -> list[tuple[str, str]]:
+    """The field of each column that maps to one, by the header rules tables share with the CLI's files:
+    ``overrides`` (``column -> field``, ``None`` to leave one out) first, then the header names of exports. ``kind``
+    is ``"lead"``, ``"company"`` or ``"email"``. Raises ``InvalidInputError`` for an override naming a missing
+    column or a field that does not exist.
     """
 
 def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
@@ -276,6 +286,101 @@ class Company:
         *, domain: str | None = None, linkedin_url: str | None = None, client: Client | None = None
     ) -> Awaitable[Company | None]:
         """Awaitable ``find``: the same arguments, checked when called."""
+    @staticmethod
+    def search(
+        *,
+        company_names: str | list[str] | None = None,
+        company_domains: str | list[str] | None = None,
+        company_industries: str | list[str] | None = None,
+        company_sizes: str | list[str] | None = None,
+        company_types: str | list[str] | None = None,
+        company_locations: str | list[str] | None = None,
+        company_keywords: str | list[str] | None = None,
+        page: int = 1,
+        page_size: int = 10,
+        client: Client | None = None,
+    ) -> CompanySearchPage:
+        """One page of companies matching the filters (all optional, combined with AND; each takes one value or a
+        list, matching any of its values): names (part of the name), domains, industries, sizes
+        (``"51-200 employees"``), types, locations (part of the location) and keywords. Costs no credits; paced to
+        the search rate limit.
+        """
+    @staticmethod
+    def search_async(
+        *,
+        company_names: str | list[str] | None = None,
+        company_domains: str | list[str] | None = None,
+        company_industries: str | list[str] | None = None,
+        company_sizes: str | list[str] | None = None,
+        company_types: str | list[str] | None = None,
+        company_locations: str | list[str] | None = None,
+        company_keywords: str | list[str] | None = None,
+        page: int = 1,
+        page_size: int = 10,
+        client: Client | None = None,
+    ) -> Awaitable[CompanySearchPage]:
+        """Awaitable ``search``: the same arguments, checked when called."""
+    @staticmethod
+    def search_iter(
+        *,
+        company_names: str | list[str] | None = None,
+        company_domains: str | list[str] | None = None,
+        company_industries: str | list[str] | None = None,
+        company_sizes: str | list[str] | None = None,
+        company_types: str | list[str] | None = None,
+        company_locations: str | list[str] | None = None,
+        company_keywords: str | list[str] | None = None,
+        page: int = 1,
+        page_size: int = 100,
+        max_results: int | None = None,
+        client: Client | None = None,
+    ) -> CompanySearchIterator:
+        """Every company matching the filters (as ``search`` takes them), page after page (``page_size`` per
+        request) until the last page, an empty or repeated page, or ``max_results``. Always ends.
+        """
+    @staticmethod
+    def search_iter_async(
+        *,
+        company_names: str | list[str] | None = None,
+        company_domains: str | list[str] | None = None,
+        company_industries: str | list[str] | None = None,
+        company_sizes: str | list[str] | None = None,
+        company_types: str | list[str] | None = None,
+        company_locations: str | list[str] | None = None,
+        company_keywords: str | list[str] | None = None,
+        page: int = 1,
+        page_size: int = 100,
+        max_results: int | None = None,
+        client: Client | None = None,
+    ) -> AsyncCompanySearchIterator:
+        """Async iterator form of ``search_iter`` (``async for``)."""
+    @staticmethod
+    def enrich(
+        companies: Iterable[Mapping[str, Any] | str] | _Table,
+        *,
+        timeout: float | None = None,
+        columns: _Columns = None,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> Results[EnrichmentResult]:
+        """Enriches any number of companies: dicts with ``domain`` (a website URL is cut down to its domain),
+        ``linkedin_url`` and/or ``name``, plain strings read as domains, or a table (DataFrame, Arrow) whose
+        columns map by their headers (Domain or Website, Company LinkedIn URL, Company) and ``columns=``
+        (``{"Account Domain": "domain"}``). Identical companies are sent once, the
+        rest split into requests of at most 10,000, waited on together, and collected. Returns ``Results``: one
+        ``EnrichmentResult`` per input, in input order, its ``company`` set when ``status`` is ``enriched``; an
+        input that cannot be sent comes back ``invalid`` with an ``error``. ``timeout`` (seconds) bounds the wait.
+        """
+    @staticmethod
+    def enrich_async(
+        companies: Iterable[Mapping[str, Any] | str] | _Table,
+        *,
+        timeout: float | None = None,
+        columns: _Columns = None,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> Awaitable[Results[EnrichmentResult]]:
+        """Awaitable ``enrich``: the same arguments, checked when called."""
 
 @final
 class Person:
@@ -545,9 +650,10 @@ class FindResult:
 
 @final
 class EnrichmentResult:
-    """One result of an enrichment job: the lead's echoed fields, a ``status`` (``enriched``, ``not_found``,
-    ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for leads this SDK could not send or
-    whose job failed, with ``error`` saying why) and the ``person`` when enriched.
+    """One result of an enrichment job: the input's echoed fields, a ``status`` (``enriched``, ``not_found``,
+    ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for inputs this SDK could not send or
+    whose job failed, with ``error`` saying why) and the ``person`` (people) or ``company`` (companies) when
+    enriched.
     """
 
     @property
@@ -558,6 +664,11 @@ class EnrichmentResult:
     @property
     def person(self) -> Person | None:
         """The enriched person, when ``status`` is ``enriched``."""
+    @property
+    def company(self) -> Company | None:
+        """The enriched company of a company enrichment; for a person, the company they work for."""
+    @property
+    def domain(self) -> str | None: ...
     @property
     def error(self) -> str | None:
         """Why this SDK could not send the lead (``invalid``) or its job failed (``failed``)."""
@@ -587,10 +698,12 @@ class EnrichmentResult:
 
 @final
 class EnrichmentJob:
-    """A bulk enrichment request on the server (up to 10,000 leads).
+    """A bulk enrichment request on the server: of people (up to 10,000 leads) or of companies (up to 10,000),
+    told apart by ``kind``.
 
-    ``create`` starts one, ``get`` resumes one by id (from another process, after a crash…), ``wait`` polls until
-    it is done, ``results()`` streams its results page by page, ``cancel`` stops it keeping what is done.
+    ``create`` / ``create_companies`` start one, ``get`` resumes one by id (from another process, after a
+    crash…), ``wait`` polls until it is done, ``results()`` streams its results page by page, ``cancel`` stops it
+    keeping what is done.
     """
 
     MAX_LEADS: ClassVar[int]
@@ -625,17 +738,46 @@ class EnrichmentJob:
     ) -> Awaitable[EnrichmentJob]:
         """Awaitable ``create``: the same arguments, checked when called."""
     @staticmethod
-    def get(job_id: int, *, client: Client | None = None) -> EnrichmentJob:
-        """The job with this id, as the server has it now (resume a job started elsewhere)."""
+    def create_companies(
+        companies: Iterable[Mapping[str, Any] | str],
+        *,
+        idempotency_key: str | None = None,
+        client: Client | None = None,
+    ) -> EnrichmentJob:
+        """Starts a job enriching ``companies``: dicts with ``domain`` (or a website URL), ``linkedin_url`` and/or
+        ``name``, or plain strings read as domains. Every company is checked first; more than 10,000 is refused
+        (use ``Company.enrich``). Retried only where the server cannot have started the job; ``idempotency_key``
+        as for ``create``.
+        """
     @staticmethod
-    def get_async(job_id: int, *, client: Client | None = None) -> Awaitable[EnrichmentJob]:
+    def create_companies_async(
+        companies: Iterable[Mapping[str, Any] | str],
+        *,
+        idempotency_key: str | None = None,
+        client: Client | None = None,
+    ) -> Awaitable[EnrichmentJob]:
+        """Awaitable ``create_companies``: the same arguments, checked when called."""
+    @staticmethod
+    def get(
+        job_id: int, *, kind: Literal["person", "company"] = "person", client: Client | None = None
+    ) -> EnrichmentJob:
+        """The job with this id, as the server has it now (resume a job started elsewhere). ``kind`` is
+        ``"person"`` (the default) or ``"company"``: the two kinds of job are numbered apart.
+        """
+    @staticmethod
+    def get_async(
+        job_id: int, *, kind: Literal["person", "company"] = "person", client: Client | None = None
+    ) -> Awaitable[EnrichmentJob]:
         """Awaitable ``get``: the same arguments, checked when called."""
     @property
     def id(self) -> int: ...
     @property
+    def kind(self) -> Literal["person", "company"]:
+        """``"person"`` or ``"company"``: what the job enriches (the server's ``object``)."""
+    @property
     def status(self) -> str:
-        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later), as of
-        the last call.
+        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later),
+        as of the last call.
         """
     @property
     def done(self) -> bool:
@@ -650,8 +792,9 @@ class EnrichmentJob:
     def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
         """Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
         ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
-        ``JobFailedError``. ``progress=True`` shows a bar in leads with the job's status; a callable gets
-        ``(phase, results produced, leads)`` at each poll (``leads`` is 0 for a job this process did not create).
+        ``JobFailedError``. ``progress=True`` shows a bar with the job's status; a callable gets
+        ``(phase, results produced, inputs)`` at each poll (``inputs`` is 0 for a job this process did not
+        create).
         """
     def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]:
         """Awaitable ``wait``: the same arguments, checked when called."""
@@ -763,7 +906,7 @@ class AsyncResultsIterator:
 
 @final
 class SearchPage:
-    """One page of search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
+    """One page of people search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
 
     @property
     def results(self) -> list[Person]: ...
@@ -847,3 +990,179 @@ def sandbox_openapi() -> str:
 
 def sandbox_default_settings() -> dict[str, Any]:
     """The settings a new sandbox starts with."""
+
+@final
+class CompanySearchPage:
+    """One page of company search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
+
+    @property
+    def results(self) -> list[Company]: ...
+    @property
+    def page(self) -> int: ...
+    @property
+    def page_size(self) -> int: ...
+    @property
+    def total_pages(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def has_next_page(self) -> bool:
+        """Whether ``next_page()`` has a page to fetch."""
+    def next_page(self) -> CompanySearchPage | None:
+        """The following page, or ``None`` after the last one."""
+    def next_page_async(self) -> Awaitable[CompanySearchPage | None]:
+        """Awaitable ``next_page``: the same arguments, checked when called."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Company]: ...
+
+@final
+class CompanySearchIterator:
+    """Iterator returned by ``Company.search_iter``."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Company: ...
+
+@final
+class AsyncCompanySearchIterator:
+    """Async form of ``CompanySearchIterator`` (``async for``)."""
+
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> Awaitable[Company]: ...
+
+@final
+class ValidationResult:
+    """The outcome of one email's validation: ``email``, ``result`` (``deliverable``, ``risky``, ``unknown``,
+    ``undeliverable``, or a value the API adds later), ``catch_all`` (whether the domain accepts any address) and
+    ``status``: ``validated`` for an answer of the server, ``invalid`` for text that is not an email address (not
+    sent, not charged), ``failed`` when its request failed; ``error`` says why for the last two.
+    """
+
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def result(self) -> str | None: ...
+    @property
+    def catch_all(self) -> bool | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``)."""
+    def to_json(self) -> str: ...
+    @classmethod
+    def from_json(cls, text: str) -> ValidationResult: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+@final
+class ValidationResultsIterator:
+    """Iterator returned by ``EmailValidation.results()``."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> ValidationResult: ...
+
+@final
+class AsyncValidationResultsIterator:
+    """Async form of ``ValidationResultsIterator`` (``async for``)."""
+
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> Awaitable[ValidationResult]: ...
+
+@final
+class EmailValidation:
+    """An email validation request on the server (up to 100,000 emails; 1 email credit each).
+
+    ``create`` starts one, ``get`` resumes one by id, ``wait`` polls until it is done, ``results()`` streams its
+    results, ``cancel`` stops it keeping what is done. ``amplemarket.validate_emails`` does all of it for any
+    number of emails.
+    """
+
+    MAX_EMAILS: ClassVar[int]
+    """The most emails one validation request takes."""
+
+    @staticmethod
+    def create(
+        emails: Iterable[str], *, idempotency_key: str | None = None, client: Client | None = None
+    ) -> EmailValidation:
+        """Starts validating ``emails`` (a list of strings, at most 100,000; each must look like an email address).
+        Retried only where the server cannot have started it; ``idempotency_key`` as for
+        ``EnrichmentJob.create``.
+        """
+    @staticmethod
+    def create_async(
+        emails: Iterable[str], *, idempotency_key: str | None = None, client: Client | None = None
+    ) -> Awaitable[EmailValidation]:
+        """Awaitable ``create``: the same arguments, checked when called."""
+    @staticmethod
+    def get(validation_id: str, *, client: Client | None = None) -> EmailValidation:
+        """The validation with this id, as the server has it now (resume one started elsewhere)."""
+    @staticmethod
+    def get_async(validation_id: str, *, client: Client | None = None) -> Awaitable[EmailValidation]:
+        """Awaitable ``get``: the same arguments, checked when called."""
+    @staticmethod
+    def validate_many(
+        emails: Iterable[str | None] | _Table,
+        *,
+        validations_per_hour: int = 15000,
+        timeout: float | None = None,
+        columns: _Columns = None,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> Results[ValidationResult]:
+        """Validates any number of emails (a list of strings, a pandas / polars / Arrow column of them, or a table
+        with an Email column, or another mapped by ``columns=``): one ``ValidationResult`` per input, in input
+        order, in ``Results`` (with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``). Identical emails are sent
+        once; a missing value is ``invalid``; text that is not an
+        email address comes back ``invalid`` without being sent or charged; the rest go in requests of at most
+        100,000, or ``validations_per_hour`` (the account's hourly limit, 15,000 unless your plan says more) when
+        lower. A request over the hourly limit is waited for, not failed: the progress shows the wait.
+        ``timeout`` (seconds) bounds the wait for each request once started.
+        """
+    @staticmethod
+    def validate_many_async(
+        emails: Iterable[str | None] | _Table,
+        *,
+        validations_per_hour: int = 15000,
+        timeout: float | None = None,
+        columns: _Columns = None,
+        progress: _Progress = None,
+        client: Client | None = None,
+    ) -> Awaitable[Results[ValidationResult]]:
+        """Awaitable ``validate_many``: the same arguments, checked when called."""
+    @property
+    def id(self) -> str:
+        """The id the server gave (a uuid)."""
+    @property
+    def status(self) -> str:
+        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later),
+        as of the last call.
+        """
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (anything but ``queued`` and ``processing``)."""
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """The server's ``_errors`` for a job in ``error``."""
+    def refresh(self) -> Self:
+        """Fetches the current status."""
+    def refresh_async(self) -> Awaitable[Self]:
+        """Awaitable ``refresh``: the same arguments, checked when called."""
+    def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
+        """Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
+        ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
+        ``JobFailedError``. ``progress=True`` shows a bar with the job's status; a callable gets
+        ``(phase, results produced, inputs)`` at each poll (``inputs`` is 0 for a job this process did not
+        create).
+        """
+    def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]:
+        """Awaitable ``wait``: the same arguments, checked when called."""
+    def cancel(self) -> Self:
+        """Stops the job, keeping the results produced so far."""
+    def cancel_async(self) -> Awaitable[Self]:
+        """Awaitable ``cancel``: the same arguments, checked when called."""
+    def results(self, page_size: int = 100) -> ValidationResultsIterator:
+        """Streams every result of a finished validation, fetching the next page while the current one is read."""
+    def results_async(self, page_size: int = 100) -> AsyncValidationResultsIterator:
+        """Async iterator form of ``results``."""
+    def collect(self) -> Results[ValidationResult]:
+        """Every result of the finished validation as ``Results``, ready for ``to_arrow()`` and the others."""

@@ -133,13 +133,36 @@ def _check_table(table: Any) -> None:
     if isinstance(table, (list, tuple, Mapping)) or _library(table) == "builtins":
         raise TypeError(
             "enrich_table takes a table (a pandas or polars DataFrame, a pyarrow Table, or any object with "
-            "__arrow_c_stream__); for a list of dicts, use Person.enrich(leads)"
+            "__arrow_c_stream__); for a list, use Person.enrich(leads), Company.enrich(companies) or "
+            "amplemarket.validate_emails(emails)"
         )
+
+
+def _operation(
+    kind: str, reveal_email: bool, reveal_phone_numbers: bool, asynchronous: bool
+) -> tuple[Any, dict[str, Any]]:
+    """The call ``enrich_table`` makes for ``kind``, and the options only that call takes."""
+    from amplemarket._core import Company, EmailValidation, Person
+
+    suffix = "_async" if asynchronous else ""
+    if kind == "person":
+        return getattr(Person, "enrich" + suffix), {
+            "reveal_email": reveal_email,
+            "reveal_phone_numbers": reveal_phone_numbers,
+        }
+    if kind not in ("company", "email"):
+        raise ValueError(f'kind is "person", "company" or "email", got {kind!r}')
+    if reveal_email or reveal_phone_numbers:
+        raise TypeError(f"reveal_email / reveal_phone_numbers apply to people, not to kind={kind!r}")
+    if kind == "company":
+        return getattr(Company, "enrich" + suffix), {}
+    return getattr(EmailValidation, "validate_many" + suffix), {}
 
 
 def enrich_table(
     table: Any,
     *,
+    kind: str = "person",
     columns: dict[str, str | None] | None = None,
     reveal_email: bool = False,
     reveal_phone_numbers: bool = False,
@@ -147,24 +170,24 @@ def enrich_table(
     progress: Any = None,
     client: Client | None = None,
 ) -> Any:
-    from amplemarket._core import Person
+    """Table in, the same kind of table out (pandas -> pandas, polars -> polars, a LazyFrame -> a LazyFrame, Arrow
+    -> a pyarrow Table): the input's columns, then the result columns, row ``i`` for input row ``i``.
 
+    ``kind`` says what the rows are: ``"person"`` (leads, ``Person.enrich``; ``reveal_email`` /
+    ``reveal_phone_numbers`` apply), ``"company"`` (``Company.enrich``) or ``"email"``
+    (``amplemarket.validate_emails``). ``columns`` maps the table's columns to fields (``None`` leaves one out)
+    beside the header rules; ``timeout``, ``progress`` and ``client`` are passed on.
+    """
     _check_table(table)
-    results = Person.enrich(
-        table,
-        columns=columns,
-        reveal_email=reveal_email,
-        reveal_phone_numbers=reveal_phone_numbers,
-        timeout=timeout,
-        progress=progress,
-        client=client,
-    )
+    run, options = _operation(kind, reveal_email, reveal_phone_numbers, asynchronous=False)
+    results = run(table, columns=columns, timeout=timeout, progress=progress, client=client, **options)
     return same_kind(results, table)
 
 
 async def enrich_table_async(
     table: Any,
     *,
+    kind: str = "person",
     columns: dict[str, str | None] | None = None,
     reveal_email: bool = False,
     reveal_phone_numbers: bool = False,
@@ -172,16 +195,8 @@ async def enrich_table_async(
     progress: Any = None,
     client: Client | None = None,
 ) -> Any:
-    from amplemarket._core import Person
-
+    """Awaitable ``enrich_table``: the same arguments."""
     _check_table(table)
-    results = await Person.enrich_async(
-        table,
-        columns=columns,
-        reveal_email=reveal_email,
-        reveal_phone_numbers=reveal_phone_numbers,
-        timeout=timeout,
-        progress=progress,
-        client=client,
-    )
+    run, options = _operation(kind, reveal_email, reveal_phone_numbers, asynchronous=True)
+    results = await run(table, columns=columns, timeout=timeout, progress=progress, client=client, **options)
     return same_kind(results, table)

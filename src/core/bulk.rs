@@ -1,5 +1,6 @@
 //! Many calls at once: `find_many` (bounded concurrency, paced by the client) and `enrich` (any number of leads,
-//! deduplicated, split into jobs of at most 10,000, waited on together, and handed back in input order).
+//! companies or emails, deduplicated, split into jobs of at most a request's limit, waited on together, and
+//! handed back in input order).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,8 +11,8 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
-use super::jobs::{self, EnrichmentResult, Snapshot, MAX_LEADS};
-use super::lead::lead_signature;
+use super::jobs::{self, EnrichmentResult, JobRef, Kind, Snapshot};
+use super::lead::signature;
 use super::models::Person;
 use super::people::{self, FindQuery};
 use super::transport::{Client, RetryWatch, RETRY_WATCH};
@@ -111,7 +112,7 @@ pub enum LeadOutcome {
     Failed(String),
 }
 
-fn local_result(status: &str, message: &str, lead: &Map<String, Value>) -> Arc<EnrichmentResult> {
+fn local_result(kind: Kind, status: &str, message: &str, lead: &Map<String, Value>) -> Arc<EnrichmentResult> {
     let mut m = Map::new();
     m.insert("status".into(), status.into());
     m.insert("error".into(), message.into());
@@ -119,30 +120,30 @@ fn local_result(status: &str, message: &str, lead: &Map<String, Value>) -> Arc<E
     for (k, v) in lead.iter().filter(|(_, v)| v.is_string()) {
         m.insert(k.clone(), v.clone());
     }
-    Arc::new(EnrichmentResult::from_json(&Value::Object(m).to_string()).expect("a local result parses"))
+    Arc::new(EnrichmentResult::from_json_of(&Value::Object(m).to_string(), kind).expect("a local result parses"))
 }
 
 impl LeadOutcome {
     /// The outcome as a result object; local ones carry `status` `invalid` or `failed` and an `error`.
-    pub fn into_result(self, lead: &Map<String, Value>) -> Arc<EnrichmentResult> {
+    pub fn into_result(self, kind: Kind, lead: &Map<String, Value>) -> Arc<EnrichmentResult> {
         match self {
             LeadOutcome::Result(r) => r,
-            LeadOutcome::Invalid(m) => local_result("invalid", &m, lead),
-            LeadOutcome::Failed(m) => local_result("failed", &m, lead),
+            LeadOutcome::Invalid(m) => local_result(kind, "invalid", &m, lead),
+            LeadOutcome::Failed(m) => local_result(kind, "failed", &m, lead),
         }
     }
 }
 
 /// Every result of a finished job, page by page.
-pub async fn all_results(client: &Client, id: u64) -> Result<Vec<EnrichmentResult>> {
-    let mut page = jobs::get(client, id, Some(100)).await?;
+pub async fn all_results(client: &Client, job: &JobRef) -> Result<Vec<EnrichmentResult>> {
+    let mut page = jobs::get(client, job, Some(100)).await?;
     let mut out = Vec::new();
     // A next link already followed would replay pages forever: what it points at has been read.
     let mut followed = std::collections::HashSet::new();
     loop {
         out.append(&mut page.results);
         match page.next.take().filter(|href| followed.insert(href.clone())) {
-            Some(href) => page = jobs::follow(client, &href).await?,
+            Some(href) => page = jobs::follow(client, job.kind, &href).await?,
             None => return Ok(out),
         }
     }
@@ -151,17 +152,19 @@ pub async fn all_results(client: &Client, id: u64) -> Result<Vec<EnrichmentResul
 /// Matches a job's results to the leads it was given: by the echoed lead fields (first unmatched lead with the
 /// same fields), so duplicates and any order work.
 pub fn match_results(
+    kind: Kind,
     leads: &[Map<String, Value>],
     results: Vec<EnrichmentResult>,
 ) -> Vec<Option<Arc<EnrichmentResult>>> {
+    let keys = kind.echo_keys();
     let mut waiting: HashMap<String, VecDeque<usize>> = HashMap::new();
     for (i, lead) in leads.iter().enumerate() {
-        waiting.entry(lead_signature(lead)).or_default().push_back(i);
+        waiting.entry(signature(keys, lead)).or_default().push_back(i);
     }
     let mut out = vec![None; leads.len()];
     let mut unmatched = Vec::new();
     for r in results {
-        match waiting.get_mut(&lead_signature(&r.lead)).and_then(VecDeque::pop_front) {
+        match waiting.get_mut(&signature(keys, &r.lead)).and_then(VecDeque::pop_front) {
             Some(i) => out[i] = Some(Arc::new(r)),
             None => unmatched.push(r),
         }
@@ -212,13 +215,32 @@ fn retry_watch(tracker: &Arc<Tracker>) -> RetryWatch {
     })
 }
 
-/// Enriches any number of leads (each already validated, or the reason it is not valid) and returns one outcome
-/// per lead, in input order. `progress` sees `(phase, leads done, leads to send)`, ending with `done`.
+/// What one bulk call sends: the kind of job, and the body options beside the inputs (people's reveals).
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub kind: Kind,
+    pub options: Map<String, Value>,
+    /// The most inputs per request: the kind's limit, or less (email validations: the hourly limit).
+    pub chunk: usize,
+}
+
+impl Batch {
+    pub fn new(kind: Kind, options: Map<String, Value>) -> Self {
+        Batch {
+            kind,
+            options,
+            chunk: kind.max_items(),
+        }
+    }
+}
+
+/// Enriches (or validates) any number of inputs (each already validated, or the reason it is not valid) and
+/// returns one outcome per input, in input order. `progress` sees `(phase, inputs done, inputs to send)`, ending
+/// with `done`.
 pub async fn enrich(
     client: &Client,
+    batch: &Batch,
     leads: &[std::result::Result<Map<String, Value>, String>],
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
     timeout: Option<Duration>,
     progress: Option<Progress>,
 ) -> Result<Vec<LeadOutcome>> {
@@ -229,10 +251,12 @@ pub async fn enrich(
         .iter()
         .map(|l| {
             l.as_ref().ok().map(|lead| {
-                *index_of.entry(lead_signature(lead)).or_insert_with(|| {
-                    unique.push(lead.clone());
-                    unique.len() - 1
-                })
+                *index_of
+                    .entry(signature(batch.kind.echo_keys(), lead))
+                    .or_insert_with(|| {
+                        unique.push(lead.clone());
+                        unique.len() - 1
+                    })
             })
         })
         .collect();
@@ -244,7 +268,7 @@ pub async fn enrich(
     let per_unique = RETRY_WATCH
         .scope(
             retry_watch(&tracker),
-            enrich_unique(client, &unique, reveal_email, reveal_phone_numbers, timeout, &tracker),
+            enrich_unique(client, batch, &unique, timeout, &tracker),
         )
         .await?;
     tracker.report("done", unique.len());
@@ -262,25 +286,24 @@ pub async fn enrich(
 /// Submits distinct leads in chunks, waits for every job and reads the results: one outcome per lead.
 async fn enrich_unique(
     client: &Client,
+    batch: &Batch,
     unique: &[Map<String, Value>],
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
     timeout: Option<Duration>,
     tracker: &Tracker,
 ) -> Result<Vec<LeadOutcome>> {
-    let chunks: Vec<&[Map<String, Value>]> = unique.chunks(MAX_LEADS).collect();
-    let submitted = submit(client, &chunks, reveal_email, reveal_phone_numbers, tracker).await?;
+    let chunks: Vec<&[Map<String, Value>]> = unique.chunks(batch.chunk.max(1)).collect();
+    let submitted = submit(client, batch, &chunks, tracker).await?;
     // Per job: results produced so far (a lower bound while it runs: the first page) and its status.
-    let jobs: Vec<(u64, usize)> = chunks
+    let jobs: Vec<(&JobRef, usize)> = chunks
         .iter()
         .zip(&submitted)
-        .filter_map(|(chunk, s)| s.as_ref().ok().map(|id| (*id, chunk.len())))
+        .filter_map(|(chunk, s)| s.as_ref().ok().map(|job| (job, chunk.len())))
         .collect();
     let seen = parking_lot::Mutex::new(vec![(0usize, String::from("queued")); jobs.len()]);
     tracker.report("waiting: queued", 0);
-    let waits = jobs.iter().enumerate().map(|(k, &(id, size))| {
+    let waits = jobs.iter().enumerate().map(|(k, &(job, size))| {
         let seen = &seen;
-        jobs::wait(client, id, timeout, move |s: &Snapshot| {
+        jobs::wait(client, job, timeout, move |s: &Snapshot| {
             let (produced, phase) = {
                 let mut seen = seen.lock();
                 let produced = if s.done() { size } else { s.results.len().min(size) };
@@ -301,8 +324,8 @@ async fn enrich_unique(
     let mut read = 0;
     let mut per_unique: Vec<LeadOutcome> = Vec::with_capacity(unique.len());
     for (chunk, job) in chunks.iter().zip(&submitted) {
-        let id = match job {
-            Ok(id) => *id,
+        let job = match job {
+            Ok(job) => job,
             Err(why) => {
                 per_unique.extend(chunk.iter().map(|_| LeadOutcome::Failed(why.clone())));
                 continue;
@@ -313,12 +336,12 @@ async fn enrich_unique(
             Err(e @ Error::JobFailed { .. }) => Some(e.to_string()),
             Err(e) => return Err(e),
         };
-        let matched = match_results(chunk, all_results(client, id).await?);
+        let matched = match_results(batch.kind, chunk, all_results(client, job).await?);
         for r in matched {
             per_unique.push(match (r, &failure) {
                 (Some(r), _) => LeadOutcome::Result(r),
                 (None, Some(f)) => LeadOutcome::Failed(f.clone()),
-                (None, None) => LeadOutcome::Failed(format!("enrichment job {id} returned no result for this lead")),
+                (None, None) => LeadOutcome::Failed(format!("{job} returned no result for this input")),
             });
         }
         read += chunk.len();
@@ -333,11 +356,10 @@ async fn enrich_unique(
 /// leads come back `failed` with an error saying so, never charged twice.
 async fn submit(
     client: &Client,
+    batch: &Batch,
     chunks: &[&[Map<String, Value>]],
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
     tracker: &Tracker,
-) -> Result<Vec<std::result::Result<u64, String>>> {
+) -> Result<Vec<std::result::Result<JobRef, String>>> {
     let mut submitted = Vec::with_capacity(chunks.len());
     let mut first_error: Option<Error> = None;
     let mut sent = 0;
@@ -346,16 +368,14 @@ async fn submit(
         sent += chunk.len();
         // A refusal (bad key, no credits…) would refuse the next chunks too: they are not sent.
         if let Some(e) = first_error.as_ref().filter(|e| refused(e)) {
-            submitted.push(Err(format!(
-                "not submitted: an earlier enrichment request was refused: {e}"
-            )));
+            submitted.push(Err(format!("not submitted: an earlier request was refused: {e}")));
             continue;
         }
-        match jobs::create(client, chunk, reveal_email, reveal_phone_numbers, None).await {
-            Ok(job) => submitted.push(Ok(job.id)),
+        match create_within_limit(client, batch, chunk, tracker).await {
+            Ok(job) => submitted.push(Ok(job.job)),
             Err(Error::Closed) => return Err(Error::Closed),
             Err(e) => {
-                submitted.push(Err(format!("this lead's enrichment request failed: {e}")));
+                submitted.push(Err(format!("the request that carried this input failed: {e}")));
                 first_error.get_or_insert(e);
             }
         }
@@ -364,6 +384,37 @@ async fn submit(
     match first_error {
         Some(e) if submitted.iter().all(|s| s.is_err()) => Err(e),
         _ => Ok(submitted),
+    }
+}
+
+/// Creates one job. An email validation over the account's hourly limit (429) is waited out here, however long
+/// the server says, showing so in the progress: the limit is the account's, so the caller has nothing to fix.
+async fn create_within_limit(
+    client: &Client,
+    batch: &Batch,
+    chunk: &[Map<String, Value>],
+    tracker: &Tracker,
+) -> Result<Snapshot> {
+    loop {
+        match jobs::create(client, batch.kind, chunk, batch.options.clone(), None).await {
+            Err(Error::Status(s)) if s.status == 429 && batch.kind == Kind::Emails => {
+                let wait = s
+                    .retry_after
+                    .unwrap_or(Duration::from_secs(60))
+                    .max(Duration::from_secs(1));
+                tracker.phase(&format!(
+                    "waiting: hourly validation limit, {:.0} s",
+                    wait.as_secs_f64().ceil()
+                ));
+                client
+                    .unless_closed(async {
+                        tokio::time::sleep(wait).await;
+                        Ok(())
+                    })
+                    .await?;
+            }
+            other => return other,
+        }
     }
 }
 
@@ -401,7 +452,7 @@ mod tests {
             result(1, json!({"email": "B@x.com"})),
             result(2, json!({"email": "a@x.com"})),
         ];
-        let m = match_results(&leads, results);
+        let m = match_results(Kind::People, &leads, results);
         let ids: Vec<i64> = m.iter().map(|r| r.as_ref().unwrap().id.unwrap()).collect();
         assert_eq!(ids, vec![3, 1, 2]);
     }
@@ -413,7 +464,7 @@ mod tests {
             result(1, json!({"email": "a@x.com"})),
             result(2, json!({"linkedin_url": "https://linkedin.com/in/zz"})),
         ];
-        let m = match_results(&leads, results);
+        let m = match_results(Kind::People, &leads, results);
         assert_eq!(m[1].as_ref().unwrap().id, Some(2));
     }
 
@@ -439,7 +490,7 @@ mod tests {
             result(2, json!({"email": "b@x.com"})),
             result(3, json!({"email": "c@x.com"})),
         ];
-        let m = match_results(&leads, results);
+        let m = match_results(Kind::People, &leads, results);
         assert_eq!(m[0].as_ref().unwrap().id, Some(2));
         assert!(m[1].is_none());
     }
@@ -447,7 +498,7 @@ mod tests {
     #[test]
     fn local_results_carry_status_error_and_lead() {
         let l = lead(json!({"name": "Jane"}));
-        let r = LeadOutcome::Invalid("no identifier".into()).into_result(&l);
+        let r = LeadOutcome::Invalid("no identifier".into()).into_result(Kind::People, &l);
         assert_eq!(r.status.as_deref(), Some("invalid"));
         assert!(r.to_json().contains("no identifier"));
         assert_eq!(r.lead.get("name"), Some(&json!("Jane")));

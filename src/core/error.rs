@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::jobs::JobRef;
+
 #[derive(Clone, Debug)]
 pub enum Error {
     /// Arguments that cannot make a valid request, caught before anything is sent.
@@ -19,11 +21,11 @@ pub enum Error {
     Decode(DecodeError),
     /// The client was closed before or during the call.
     Closed,
-    /// An enrichment job ended in status `error`.
-    JobFailed { job_id: u64, errors: Vec<Value> },
-    /// An enrichment job was not done by the deadline given to `wait`.
+    /// A job (enrichment or email validation) ended in status `error`.
+    JobFailed { job: JobRef, errors: Vec<Value> },
+    /// A job was not done by the deadline given to `wait`.
     JobTimeout {
-        job_id: u64,
+        job: JobRef,
         status: String,
         waited: Duration,
     },
@@ -147,7 +149,7 @@ impl fmt::Display for Error {
             Error::Status(s) => s.fmt(f),
             Error::Decode(d) => write!(f, "{} [{} answered {}]", d.message, d.request, d.status),
             Error::Closed => f.write_str("the client is closed; create a new amplemarket.Client"),
-            Error::JobFailed { job_id, errors } => {
+            Error::JobFailed { job, errors } => {
                 let detail = errors
                     .first()
                     .and_then(|e| e.get("detail").or_else(|| e.get("code")))
@@ -155,14 +157,15 @@ impl fmt::Display for Error {
                     .unwrap_or("no detail given");
                 write!(
                     f,
-                    "enrichment job {job_id} failed: {detail}; results produced before the failure can still be read"
+                    "{job} failed: {detail}; results produced before the failure can still be read"
                 )
             }
-            Error::JobTimeout { job_id, status, waited } => write!(
+            Error::JobTimeout { job, status, waited } => write!(
                 f,
-                "enrichment job {job_id} was still {status} after {:.1} s; it keeps running: resume it later with \
-                 EnrichmentJob.get({job_id}) and wait() again, or cancel() it",
-                waited.as_secs_f64()
+                "{job} was still {status} after {:.1} s; it keeps running: resume it later with {} and wait() \
+                 again, or cancel() it",
+                waited.as_secs_f64(),
+                job.kind.resume_call(&job.id)
             ),
         }
     }

@@ -21,6 +21,15 @@ pub const RESULT_FIELDS: &[&str] = &[
 /// The fields of an enrichment lead.
 pub const LEAD_KEYS: &[&str] = RESULT_FIELDS.split_at(4).1;
 
+/// The fields of a company enrichment result: its own, then the company input it echoes (`COMPANY_KEYS`).
+pub const COMPANY_RESULT_FIELDS: &[&str] = &["id", "status", "result", "error", "domain", "linkedin_url", "name"];
+
+/// The fields of a company to enrich.
+pub const COMPANY_KEYS: &[&str] = COMPANY_RESULT_FIELDS.split_at(4).1;
+
+/// The fields of an email validation result (`status` and `error` only on results this SDK makes).
+pub const EMAIL_RESULT_FIELDS: &[&str] = &["email", "result", "catch_all", "status", "error"];
+
 /// What a lookup needs, for messages.
 pub const IDENTIFIERS: &str =
     "`email`, `linkedin_url` (or `linkedin_id`), or `name` with `company_name` or `company_domain`";
@@ -94,9 +103,79 @@ pub fn validate_lead(index: usize, lead: &Map<String, Value>) -> Result<Map<Stri
     check_lead(lead).map_err(|e| format!("lead {index}: {e}"))
 }
 
+/// Checks one company to enrich: `domain` (a bare domain; a website URL is cut down to its domain),
+/// `linkedin_url` (a LinkedIn page) and/or `name`, at least one. Blank values are dropped, the others trimmed.
+pub fn check_company(company: &Map<String, Value>) -> Result<Map<String, Value>, String> {
+    let mut clean = Map::new();
+    for (k, v) in company {
+        if !COMPANY_KEYS.contains(&k.as_str()) {
+            return Err(format!(
+                "unknown field `{k}`; company fields are {}",
+                COMPANY_KEYS.join(", ")
+            ));
+        }
+        let s = match v {
+            Value::Null => continue,
+            Value::String(s) if s.trim().is_empty() => continue,
+            Value::String(s) => s.trim(),
+            other => return Err(format!("field `{k}` must be a string, got {}", kind(other))),
+        };
+        let value = match k.as_str() {
+            "domain" => bare_domain(s)?,
+            "linkedin_url" => {
+                check_value(k, s).map_err(|_| {
+                    format!(
+                        "`linkedin_url` {s:?} is not a LinkedIn page URL (like https://www.linkedin.com/company/techco)"
+                    )
+                })?;
+                s.to_string()
+            }
+            _ => s.to_string(),
+        };
+        clean.insert(k.clone(), Value::String(value));
+    }
+    if clean.is_empty() {
+        return Err("no usable identifier: give `domain` (like techco.com), `linkedin_url` or `name`".into());
+    }
+    Ok(clean)
+}
+
+/// `example.com` from `example.com`, `https://www.Example.com/about` or `www.example.com`.
+fn bare_domain(s: &str) -> Result<String, String> {
+    let lower = s.to_ascii_lowercase();
+    let rest = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let ok = host.contains('.')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if ok {
+        Ok(host.to_string())
+    } else {
+        Err(format!("`domain` {s:?} is not a domain or website (like techco.com)"))
+    }
+}
+
+/// Checks one email to validate: `Ok` with it trimmed, or why it is not an email address (it is then answered
+/// `invalid` without being sent or charged).
+pub fn check_email(email: &str) -> Result<String, String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err("the email is empty".into());
+    }
+    check_value("email", email)?;
+    Ok(email.to_string())
+}
+
 /// The lead fields a result echoes, in a canonical form: results are matched back to leads by it.
 pub fn lead_signature(fields: &Map<String, Value>) -> String {
-    let mut parts: Vec<String> = LEAD_KEYS
+    signature(LEAD_KEYS, fields)
+}
+
+/// The `keys` of an input or of a result's echo, in a canonical form: results are matched back to inputs by it.
+pub fn signature(keys: &[&str], fields: &Map<String, Value>) -> String {
+    let mut parts: Vec<String> = keys
         .iter()
         .filter_map(|k| {
             fields
@@ -166,5 +245,40 @@ mod tests {
             assert!(e.contains(words), "{v}: {e}");
         }
         assert!(validate_lead(0, &lead(json!({"title": "CEO", "company_domain": "techco.com"}))).is_ok());
+    }
+
+    #[test]
+    fn companies_are_checked_and_domains_cut_down() {
+        let ok = check_company(&lead(json!({"domain": " https://www.TechCo.com/about ", "name": ""}))).unwrap();
+        assert_eq!(ok, lead(json!({"domain": "techco.com"})));
+        let cases: &[(Value, &str)] = &[
+            (json!({}), "no usable identifier"),
+            (json!({"domain": "   "}), "no usable identifier"),
+            (json!({"website": "techco.com"}), "unknown field `website`"),
+            (json!({"domain": "not a domain"}), "not a domain"),
+            (json!({"domain": 5}), "must be a string, got a number"),
+            (json!({"linkedin_url": "https://example.com/x"}), "not a LinkedIn page"),
+        ];
+        for (input, message) in cases {
+            let e = check_company(&lead(input.clone())).unwrap_err();
+            assert!(e.contains(message), "{input}: {e}");
+        }
+        assert!(check_company(&lead(json!({"name": "TechCo"}))).is_ok());
+    }
+
+    #[test]
+    fn emails_are_trimmed_or_refused() {
+        assert_eq!(check_email(" jane@techco.com ").unwrap(), "jane@techco.com");
+        assert!(check_email("").unwrap_err().contains("empty"));
+        assert!(check_email("jane at techco")
+            .unwrap_err()
+            .contains("not an email address"));
+    }
+
+    #[test]
+    fn signatures_ignore_case_order_and_other_keys() {
+        let a = lead(json!({"domain": "TechCo.com ", "name": "TechCo"}));
+        let b = lead(json!({"name": "techco", "domain": "techco.com", "status": "x"}));
+        assert_eq!(signature(COMPANY_KEYS, &a), signature(COMPANY_KEYS, &b));
     }
 }

@@ -446,22 +446,56 @@ struct SearchWire<'a> {
     pagination: Option<Pagination>,
 }
 
+/// What a search lists: people or companies.
+pub trait Listed: Sized + Send + Sync + 'static {
+    /// The `object` of a page of them.
+    const PAGE_OBJECT: &'static str;
+    /// Where they are searched.
+    const SEARCH_PATH: &'static str;
+    fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Self, String>;
+    /// Its exact text, which tells one page from another.
+    fn text(&self) -> &str;
+}
+
+impl Listed for Person {
+    const PAGE_OBJECT: &'static str = "person_search_result";
+    const SEARCH_PATH: &'static str = "/people/search";
+    fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Self, String> {
+        Person::from_text(text, start, end)
+    }
+    fn text(&self) -> &str {
+        self.raw()
+    }
+}
+
+impl Listed for Company {
+    const PAGE_OBJECT: &'static str = "company_search_result";
+    const SEARCH_PATH: &'static str = "/companies/search";
+    fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Self, String> {
+        Company::from_text(text, start, end)
+    }
+    fn text(&self) -> &str {
+        self.obj.text()
+    }
+}
+
 #[derive(Debug)]
-pub struct SearchPage {
-    pub results: Vec<Person>,
+pub struct SearchPage<T = Person> {
+    pub results: Vec<T>,
     pub pagination: Pagination,
 }
 
-impl SearchPage {
-    pub fn parse(resp: &Response) -> Result<SearchPage> {
-        let text = body_text(resp, "a person_search_result object")?;
-        let wire: SearchWire = decode_with(resp, "a person_search_result object", |_| serde_json::from_str(&text))?;
+impl<T: Listed> SearchPage<T> {
+    pub fn parse(resp: &Response) -> Result<SearchPage<T>> {
+        let what = format!("a {} object", T::PAGE_OBJECT);
+        let text = body_text(resp, &what)?;
+        let wire: SearchWire = decode_with(resp, &what, |_| serde_json::from_str(&text))?;
         let results = wire
             .results
             .iter()
             .map(|r| {
                 let a = offset(&text, r.get());
-                Person::from_text(&text, a, a + r.get().len())
+                T::from_text(&text, a, a + r.get().len())
             })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|m| decode_error(resp, m))?;

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::error::Result;
-use super::jobs::{self, EnrichmentResult, Snapshot};
-use super::models::Person;
+use super::jobs::{self, EnrichmentResult, JobRef, Snapshot};
+use super::models::{Listed, Person};
 use super::people::SearchCursor;
 use super::transport::Client;
 
@@ -24,15 +24,15 @@ pub trait Pages: Send + 'static {
     fn next_item(&mut self) -> impl Future<Output = Result<Option<Self::Item>>> + Send;
 }
 
-/// The people of a search, page after page (see `SearchCursor` for when the walk ends).
-pub struct SearchPages {
+/// The people (or companies) of a search, page after page (see `SearchCursor` for when the walk ends).
+pub struct SearchPages<T = Person> {
     client: Client,
-    cursor: SearchCursor,
-    buffer: VecDeque<Person>,
+    cursor: SearchCursor<T>,
+    buffer: VecDeque<T>,
 }
 
-impl SearchPages {
-    pub fn new(client: Client, cursor: SearchCursor) -> Self {
+impl<T: Listed> SearchPages<T> {
+    pub fn new(client: Client, cursor: SearchCursor<T>) -> Self {
         SearchPages {
             client,
             cursor,
@@ -41,14 +41,14 @@ impl SearchPages {
     }
 }
 
-impl Pages for SearchPages {
-    type Item = Person;
+impl<T: Listed> Pages for SearchPages<T> {
+    type Item = T;
 
-    fn buffered(&mut self) -> Option<Person> {
+    fn buffered(&mut self) -> Option<T> {
         self.buffer.pop_front()
     }
 
-    async fn next_item(&mut self) -> Result<Option<Person>> {
+    async fn next_item(&mut self) -> Result<Option<T>> {
         loop {
             if let Some(p) = self.buffer.pop_front() {
                 return Ok(Some(p));
@@ -68,7 +68,7 @@ impl Pages for SearchPages {
 /// network error in the middle of the results loses none of them.
 pub struct ResultPages {
     client: Client,
-    id: u64,
+    job: JobRef,
     page_size: u32,
     next: Next,
     buffer: VecDeque<EnrichmentResult>,
@@ -88,10 +88,10 @@ enum Next {
 }
 
 impl ResultPages {
-    pub fn new(client: Client, id: u64, page_size: u32) -> Self {
+    pub fn new(client: Client, job: JobRef, page_size: u32) -> Self {
         ResultPages {
             client,
-            id,
+            job,
             page_size,
             next: Next::First,
             buffer: VecDeque::new(),
@@ -106,8 +106,8 @@ impl ResultPages {
             }
             let snap = match &mut self.next {
                 Next::Done => return Ok(None),
-                Next::First => jobs::get(&self.client, self.id, Some(self.page_size)).await?,
-                Next::Again(href) => jobs::follow(&self.client, href).await?,
+                Next::First => jobs::get(&self.client, &self.job, Some(self.page_size)).await?,
+                Next::Again(href) => jobs::follow(&self.client, self.job.kind, href).await?,
                 Next::Fetching { href, task } => match AbortIfDropped::new(task).await {
                     Ok(Ok(snap)) => snap,
                     Ok(Err(e)) => {
@@ -124,8 +124,8 @@ impl ResultPages {
             };
             self.next = match snap.next.clone().filter(|href| self.followed.insert(href.clone())) {
                 Some(href) => {
-                    let (client, target) = (self.client.clone(), href.clone());
-                    let task = tokio::spawn(async move { jobs::follow(&client, &target).await });
+                    let (client, kind, target) = (self.client.clone(), self.job.kind, href.clone());
+                    let task = tokio::spawn(async move { jobs::follow(&client, kind, &target).await });
                     Next::Fetching { href, task }
                 }
                 None => Next::Done,

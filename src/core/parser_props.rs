@@ -140,7 +140,7 @@ proptest! {
         for bytes in [text.clone().into_bytes(), raw.clone()] {
             let resp = response(bytes, &retry_after);
             let _ = resp.retry_after();
-            for outcome in [SearchPage::parse(&resp).map(|_| ()), Snapshot::parse(&resp).map(|_| ())] {
+            for outcome in [SearchPage::<super::models::Person>::parse(&resp).map(|_| ()), Snapshot::parse(&resp, super::jobs::Kind::People).map(|_| ())] {
                 if let Err(e) = outcome {
                     prop_assert!(matches!(e, Error::Decode(_)), "{e:?}");
                 }

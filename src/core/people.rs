@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
 use super::lead::check_value;
-use super::models::{Person, SearchPage};
+use super::models::{Listed, Person, SearchPage};
 use super::transport::{Client, Request};
 
 /// The lookup of `GET /people/find`.
@@ -208,11 +208,23 @@ impl SearchQuery {
     }
 }
 
-pub async fn search(client: &Client, query: &SearchQuery) -> Result<SearchPage> {
+/// The list filters of `POST /companies/search`.
+pub const COMPANY_SEARCH_LISTS: [&str; 7] = [
+    "company_names",
+    "company_domains",
+    "company_industries",
+    "company_sizes",
+    "company_types",
+    "company_locations",
+    "company_keywords",
+];
+
+/// One page of a search of people (`T` = `Person`) or companies (`Company`); paced as a search.
+pub async fn search<T: Listed>(client: &Client, query: &SearchQuery) -> Result<SearchPage<T>> {
     query.validate()?;
     let req = Request {
         is_search: true,
-        ..Request::json(Method::POST, "/people/search", &query.body())
+        ..Request::json(Method::POST, T::SEARCH_PATH, &query.body())
     };
     SearchPage::parse(&client.send(&req).await?)
 }
@@ -220,15 +232,16 @@ pub async fn search(client: &Client, query: &SearchQuery) -> Result<SearchPage> 
 /// Walks search pages until the last one, and stops early on an empty page, a page seen before (a server that
 /// ignores `page` would otherwise loop forever and burn the rate limit) or `max_results`.
 #[derive(Debug)]
-pub struct SearchCursor {
+pub struct SearchCursor<T = Person> {
     query: SearchQuery,
     max_results: Option<u64>,
     yielded: u64,
     seen_pages: HashSet<Vec<String>>,
     done: bool,
+    listed: std::marker::PhantomData<fn() -> T>,
 }
 
-impl SearchCursor {
+impl<T: Listed> SearchCursor<T> {
     pub fn new(query: SearchQuery, max_results: Option<i64>) -> Result<Self> {
         query.validate()?;
         let max_results = match max_results {
@@ -245,16 +258,17 @@ impl SearchCursor {
             max_results,
             yielded: 0,
             seen_pages: HashSet::new(),
+            listed: std::marker::PhantomData,
         })
     }
 
-    /// The next people to hand out, or `None` when the walk is over.
-    pub async fn next_page(&mut self, client: &Client) -> Result<Option<Vec<Person>>> {
+    /// The next people (or companies) to hand out, or `None` when the walk is over.
+    pub async fn next_page(&mut self, client: &Client) -> Result<Option<Vec<T>>> {
         if self.done {
             return Ok(None);
         }
-        let page = search(client, &self.query).await?;
-        let ids: Vec<String> = page.results.iter().map(|p| p.raw().to_string()).collect();
+        let page = search::<T>(client, &self.query).await?;
+        let ids: Vec<String> = page.results.iter().map(|p| p.text().to_string()).collect();
         let mut people = page.results;
         if people.is_empty() || !self.seen_pages.insert(ids) {
             self.done = true;

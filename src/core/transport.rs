@@ -350,9 +350,10 @@ impl Client {
         let hint = match why {
             Stop::Final => return error,
             Stop::RejectedKey => self.rejected_key_hint(),
-            Stop::MayHaveStartedJob => "The enrichment request may have been created before this failure, so it was \
-                not sent again (that could charge twice); check your recent jobs before submitting these leads again, \
-                or let the client repeat it with its Idempotency-Key (Client(trust_idempotency_key=True))."
+            Stop::MayHaveStartedJob => "The job (an enrichment request or email validation) may have been created \
+                before this failure, so the request was not sent again (that could charge twice); check your recent \
+                jobs before sending these inputs again, or let the client repeat it with its Idempotency-Key \
+                (Client(trust_idempotency_key=True))."
                 .into(),
             Stop::RevealTimedOut => format!(
                 "The reveal was still processing after {:.1} s (reveal_timeout); call again later: a reveal is \

@@ -12,8 +12,9 @@ use super::models::PyPerson;
 use super::result_set::{Input, PyResults, Rows};
 use super::tables::{overrides, table_of, TableInput};
 use super::twins::twins;
-use crate::core::bulk::{self, LeadOutcome};
+use crate::core::bulk::{self, Batch, LeadOutcome};
 use crate::core::config::deadline;
+use crate::core::jobs::{self, Kind};
 use crate::core::models::Person;
 use crate::core::people::FindQuery;
 use crate::core::{Error, Result};
@@ -222,11 +223,12 @@ impl<'py> IntoPyObject<'py> for Found {
     }
 }
 
-/// `enrich`'s answer: one `EnrichmentResult` per lead given, each echoing the lead as given.
+/// `enrich`'s answer: one result per input given, each echoing the input as given.
 pub struct Enriched {
-    outcomes: Vec<LeadOutcome>,
-    originals: Vec<Map<String, Value>>,
-    input: Option<TableInput>,
+    pub kind: Kind,
+    pub outcomes: Vec<LeadOutcome>,
+    pub originals: Vec<Map<String, Value>>,
+    pub input: Option<TableInput>,
 }
 
 impl<'py> IntoPyObject<'py> for Enriched {
@@ -239,7 +241,7 @@ impl<'py> IntoPyObject<'py> for Enriched {
             .outcomes
             .into_iter()
             .zip(&self.originals)
-            .map(|(o, lead)| o.into_result(lead))
+            .map(|(o, lead)| o.into_result(self.kind, lead))
             .collect();
         let input = match self.input {
             Some(t) => Input::Table(t),
@@ -289,8 +291,9 @@ twins! {
         let report = super::progress::from_py(py, progress, "enrich", "lead")?;
         let client = resolve(py, client)?;
         async move {
-            let outcomes = bulk::enrich(&client, &parsed, reveal_email, reveal_phone_numbers, limit, report).await?;
-            Ok(Enriched { outcomes, originals, input })
+            let batch = Batch::new(Kind::People, jobs::reveal_options(reveal_email, reveal_phone_numbers));
+            let outcomes = bulk::enrich(&client, &batch, &parsed, limit, report).await?;
+            Ok(Enriched { kind: Kind::People, outcomes, originals, input })
         }
     }
 }

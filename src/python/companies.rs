@@ -1,12 +1,29 @@
-//! `Company.find` / `Company.find_async`.
+//! `Company.find`, `Company.search` / `search_iter` and `Company.enrich`, blocking and awaitable, and the
+//! `CompanySearchPage` type.
 
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use pythonize::depythonize;
+use serde_json::{Map, Value};
 
+use super::bulk::Enriched;
 use super::client::{resolve, PyClient};
 use super::errors::checked;
+use super::leads::{not_a_mapping, read_table_or, LeadCheck};
 use super::models::PyCompany;
+use super::paging::page_iterators;
+use super::people::{search_query, OneOrMany};
+use super::search::search_page;
 use super::twins::twins;
+use crate::core::bulk::{self, Batch};
 use crate::core::companies;
+use crate::core::config::deadline;
+use crate::core::jobs::Kind;
+use crate::core::lead::check_company;
+use crate::core::models::Company;
+use crate::core::paging::SearchPages;
+use crate::core::people::{SearchCursor, COMPANY_SEARCH_LISTS};
+use crate::core::table::InputTable;
 
 twins! {
     /// Finds a company by ``domain`` (like ``example.com``) or ``linkedin_url``; ``None`` when none matches.
@@ -20,4 +37,118 @@ twins! {
             Ok(found.map(PyCompany::from))
         }
     }
+}
+
+twins! {
+    /// One page of companies matching the filters (all optional, combined with AND; each takes one value or a
+    /// list, matching any of its values): names (part of the name), domains, industries, sizes
+    /// (``"51-200 employees"``), types, locations (part of the location) and keywords. Costs no credits; paced to
+    /// the search rate limit.
+    static PyCompany, search / search_async,
+    signature (*, company_names=None, company_domains=None, company_industries=None, company_sizes=None, company_types=None, company_locations=None, company_keywords=None, page=1, page_size=10, client=None),
+    |py, company_names: Option<OneOrMany>, company_domains: Option<OneOrMany>, company_industries: Option<OneOrMany>,
+     company_sizes: Option<OneOrMany>, company_types: Option<OneOrMany>, company_locations: Option<OneOrMany>,
+     company_keywords: Option<OneOrMany>, page: i64, page_size: i64, client: Option<&Bound<'_, PyClient>>| -> PyCompanySearchPage {
+        let lists = [
+            company_names, company_domains, company_industries, company_sizes, company_types, company_locations,
+            company_keywords,
+        ];
+        let query = search_query(None, &COMPANY_SEARCH_LISTS, lists, page, page_size);
+        checked(py, query.validate())?;
+        PyCompanySearchPage::fetch(resolve(py, client)?, query)
+    }
+}
+
+twins! {
+    /// Every company matching the filters (as ``search`` takes them), page after page (``page_size`` per
+    /// request) until the last page, an empty or repeated page, or ``max_results``. Always ends.
+    iter PyCompany, search_iter -> CompanySearchIterator / search_iter_async -> AsyncCompanySearchIterator,
+    signature (*, company_names=None, company_domains=None, company_industries=None, company_sizes=None, company_types=None, company_locations=None, company_keywords=None, page=1, page_size=100, max_results=None, client=None),
+    |py, company_names: Option<OneOrMany>, company_domains: Option<OneOrMany>, company_industries: Option<OneOrMany>,
+     company_sizes: Option<OneOrMany>, company_types: Option<OneOrMany>, company_locations: Option<OneOrMany>,
+     company_keywords: Option<OneOrMany>, page: i64, page_size: i64, max_results: Option<i64>,
+     client: Option<&Bound<'_, PyClient>>| {
+        let lists = [
+            company_names, company_domains, company_industries, company_sizes, company_types, company_locations,
+            company_keywords,
+        ];
+        let query = search_query(None, &COMPANY_SEARCH_LISTS, lists, page, page_size);
+        let cursor = checked(py, SearchCursor::new(query, max_results))?;
+        SearchPages::new(resolve(py, client)?, cursor)
+    }
+}
+
+page_iterators! {
+    /// Iterator returned by ``Company.search_iter``.
+    CompanySearchIterator as "CompanySearchIterator", AsyncCompanySearchIterator as "AsyncCompanySearchIterator",
+    SearchPages<Company> => PyCompany
+}
+
+search_page! {
+    /// One page of company search results: iterable, with its ``_pagination`` numbers and ``next_page()``.
+    PyCompanySearchPage as "CompanySearchPage", Company => PyCompany
+}
+
+twins! {
+    /// Enriches any number of companies: dicts with ``domain`` (a website URL is cut down to its domain),
+    /// ``linkedin_url`` and/or ``name``, plain strings read as domains, or a table (DataFrame, Arrow) whose
+    /// columns map by their headers (Domain or Website, Company LinkedIn URL, Company) and ``columns=``
+    /// (``{"Account Domain": "domain"}``). Identical companies are sent once, the
+    /// rest split into requests of at most 10,000, waited on together, and collected. Returns ``Results``: one
+    /// ``EnrichmentResult`` per input, in input order, its ``company`` set when ``status`` is ``enriched``; an
+    /// input that cannot be sent comes back ``invalid`` with an ``error``. ``timeout`` (seconds) bounds the wait.
+    static PyCompany, enrich / enrich_async,
+    signature (companies, *, timeout = None, columns = None, progress = None, client = None),
+    |py, companies: &Bound<'_, PyAny>, timeout: Option<f64>, columns: Option<&Bound<'_, PyDict>>,
+     progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Enriched {
+        let (read, input) = read_table_or(py, companies, columns, "companies", InputTable::companies, read_companies)?;
+        let (parsed, originals): (Vec<_>, Vec<_>) = read.into_iter().unzip();
+        let limit = checked(py, deadline("timeout", timeout))?;
+        let report = super::progress::from_py(py, progress, "enrich companies", "company")?;
+        let client = resolve(py, client)?;
+        async move {
+            let batch = Batch::new(Kind::Companies, Map::new());
+            let outcomes = bulk::enrich(&client, &batch, &parsed, limit, report).await?;
+            Ok(Enriched { kind: Kind::Companies, outcomes, originals, input })
+        }
+    }
+}
+
+/// Each company checked (or why it cannot be sent), with the fields it was given.
+pub fn read_companies(companies: &Bound<'_, PyAny>) -> PyResult<Vec<(LeadCheck, Map<String, Value>)>> {
+    if companies.is_instance_of::<PyString>() || companies.is_instance_of::<PyDict>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "companies must be a list: one dict ({\"domain\": \"techco.com\"}) or domain string per company",
+        ));
+    }
+    let iter = companies.try_iter().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "companies must be an iterable of dicts or domain strings, got {}",
+            companies.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))
+    })?;
+    let mut out = Vec::new();
+    for (i, item) in iter.enumerate() {
+        let item = item?;
+        let fields = if let Ok(domain) = item.cast::<PyString>() {
+            Map::from_iter([("domain".to_string(), Value::String(domain.to_str()?.to_string()))])
+        } else if let Ok(m) = item.cast::<pyo3::types::PyMapping>() {
+            match depythonize::<Value>(m.as_any()) {
+                Ok(Value::Object(map)) => map,
+                _ => {
+                    out.push((Err(format!("company {i}: cannot be read as fields")), Map::new()));
+                    continue;
+                }
+            }
+        } else {
+            return Err(not_a_mapping(&item, "company", i, "{\"domain\": \"techco.com\"}"));
+        };
+        out.push((check_company(&fields).map_err(|e| format!("company {i}: {e}")), fields));
+    }
+    Ok(out)
+}
+
+/// The companies of `read_companies`, without the fields they were given.
+pub fn companies_from_py(_py: Python<'_>, companies: &Bound<'_, PyAny>) -> PyResult<Vec<LeadCheck>> {
+    Ok(read_companies(companies)?.into_iter().map(|(c, _)| c).collect())
 }

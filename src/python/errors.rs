@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pythonize::pythonize;
 
+use crate::core::jobs::{JobRef, Kind};
 use crate::core::Error;
 
 fn build(py: Python<'_>, class: &str, message: String, attrs: &Bound<'_, PyDict>) -> PyResult<PyErr> {
@@ -25,6 +26,14 @@ fn build(py: Python<'_>, class: &str, message: String, attrs: &Bound<'_, PyDict>
     Ok(PyErr::from_value(exc))
 }
 
+/// `job_id`: an enrichment job's integer, an email validation's uuid.
+fn set_job_id(attrs: &Bound<'_, PyDict>, job: &JobRef) -> PyResult<()> {
+    match (job.kind, job.number()) {
+        (Kind::People | Kind::Companies, Some(n)) => attrs.set_item("job_id", n),
+        _ => attrs.set_item("job_id", &job.id),
+    }
+}
+
 pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
     let message = error.to_string();
     let made = (|| -> PyResult<PyErr> {
@@ -33,13 +42,13 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
             Error::InvalidInput(_) => build(py, "InvalidInputError", message, &attrs),
             Error::Config(_) => build(py, "ConfigurationError", message, &attrs),
             Error::Closed => build(py, "ClientClosedError", message, &attrs),
-            Error::JobFailed { job_id, errors } => {
-                attrs.set_item("job_id", job_id)?;
+            Error::JobFailed { job, errors } => {
+                set_job_id(&attrs, &job)?;
                 attrs.set_item("errors", pythonize(py, &errors)?)?;
                 build(py, "JobFailedError", message, &attrs)
             }
-            Error::JobTimeout { job_id, status, waited } => {
-                attrs.set_item("job_id", job_id)?;
+            Error::JobTimeout { job, status, waited } => {
+                set_job_id(&attrs, &job)?;
                 attrs.set_item("status", status)?;
                 attrs.set_item("waited", waited.as_secs_f64())?;
                 build(py, "JobTimeoutError", message, &attrs)

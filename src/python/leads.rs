@@ -11,6 +11,7 @@ use super::errors::to_pyerr;
 use super::tables::{overrides, table_of, TableInput};
 use crate::core::lead::validate_lead;
 use crate::core::table::read::ReadLead;
+use crate::core::table::InputTable;
 use crate::core::Error;
 
 fn not_iterable(leads: &Bound<'_, PyAny>) -> PyErr {
@@ -40,21 +41,38 @@ pub fn read_any(
     leads: &Bound<'_, PyAny>,
     columns: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<(Vec<ReadLead>, Option<TableInput>)> {
-    match table_of(py, leads, "leads")? {
+    read_table_or(py, leads, columns, "leads", InputTable::leads, read_leads)
+}
+
+/// How a table's rows are read as inputs: `InputTable::leads`, `companies` or `emails`.
+pub type TableReader = fn(&InputTable, &[(String, Option<String>)]) -> Result<Vec<ReadLead>, String>;
+
+/// Inputs (named `what`) from a table, read by `from_table` with `columns=`, or else from Python items by
+/// `from_items`; and the table, when it was one.
+pub fn read_table_or(
+    py: Python<'_>,
+    given: &Bound<'_, PyAny>,
+    columns: Option<&Bound<'_, PyDict>>,
+    what: &str,
+    from_table: TableReader,
+    from_items: fn(&Bound<'_, PyAny>) -> PyResult<Vec<ReadLead>>,
+) -> PyResult<(Vec<ReadLead>, Option<TableInput>)> {
+    match table_of(py, given, what)? {
         Some(t) => {
             let overrides = overrides(py, columns)?;
             let read = py
-                .detach(|| t.table.leads(&overrides))
+                .detach(|| from_table(&t.table, &overrides))
                 .map_err(|e| to_pyerr(py, Error::InvalidInput(e)))?;
             Ok((read, Some(t)))
         }
         None => {
             if columns.is_some() {
-                return Err(PyTypeError::new_err(
-                    "columns= maps a table's columns to lead fields; leads given as dicts use the fields' own names",
-                ));
+                return Err(PyTypeError::new_err(format!(
+                    "columns= maps a table's columns to fields; {what} given as Python objects use the fields' own \
+                     names"
+                )));
             }
-            Ok((read_leads(leads)?, None))
+            Ok((from_items(given)?, None))
         }
     }
 }
@@ -138,6 +156,15 @@ pub fn check_lead<'py>(py: Python<'py>, lead: &Bound<'py, PyAny>) -> PyResult<Bo
 
 /// The leads, when every one is valid; else an `InvalidInputError` naming the first ten bad ones.
 pub fn all_valid(py: Python<'_>, leads: Vec<Result<Map<String, Value>, String>>) -> PyResult<Vec<Map<String, Value>>> {
+    all_valid_of(py, leads, "lead(s)")
+}
+
+/// `all_valid` for inputs called `noun` in the message (`company(ies)`).
+pub fn all_valid_of(
+    py: Python<'_>,
+    leads: Vec<Result<Map<String, Value>, String>>,
+    noun: &str,
+) -> PyResult<Vec<Map<String, Value>>> {
     let bad: Vec<&String> = leads.iter().filter_map(|l| l.as_ref().err()).collect();
     if !bad.is_empty() {
         let shown: Vec<&str> = bad.iter().take(10).map(|s| s.as_str()).collect();
@@ -148,7 +175,7 @@ pub fn all_valid(py: Python<'_>, leads: Vec<Result<Map<String, Value>, String>>)
         };
         return Err(to_pyerr(
             py,
-            Error::InvalidInput(format!("{} invalid lead(s): {}{more}", bad.len(), shown.join("; "))),
+            Error::InvalidInput(format!("{} invalid {noun}: {}{more}", bad.len(), shown.join("; "))),
         ));
     }
     Ok(leads.into_iter().flatten().collect())

@@ -1,18 +1,16 @@
 //! `Person.find`, `Person.search` and `Person.search_iter`, blocking and awaitable, and the `SearchPage` type.
 
-use std::sync::Arc;
-
 use pyo3::prelude::*;
 
 use super::client::{resolve, PyClient};
 use super::errors::checked;
 use super::models::PyPerson;
 use super::paging::page_iterators;
+use super::search::search_page;
 use super::twins::twins;
-use crate::core::models::{Pagination, Person};
+use crate::core::models::Person;
 use crate::core::paging::SearchPages;
 use crate::core::people::{self, FindQuery, SearchCursor, SearchQuery, SEARCH_LISTS};
-use crate::core::Client;
 
 /// One value or a list of them, for list filters (`person_titles="CEO"` reads as `["CEO"]`).
 #[derive(FromPyObject)]
@@ -30,10 +28,16 @@ impl OneOrMany {
     }
 }
 
-/// The list filters in the order of `SEARCH_LISTS` (the core's one list of their names; `person_ids` last, not
-/// a keyword here), with the page asked for.
-fn search_query(person_name: Option<String>, lists: [Option<OneOrMany>; 10], page: i64, page_size: i64) -> SearchQuery {
-    let lists = SEARCH_LISTS
+/// A search query from list filters given in the order of `names` (the core's one list of them), with the page
+/// asked for.
+pub fn search_query<const N: usize>(
+    person_name: Option<String>,
+    names: &[&str],
+    lists: [Option<OneOrMany>; N],
+    page: i64,
+    page_size: i64,
+) -> SearchQuery {
+    let lists = names
         .iter()
         .zip(lists)
         .filter_map(|(k, v)| Some((k.to_string(), v?.into_vec())))
@@ -78,9 +82,9 @@ twins! {
             person_titles, person_locations, person_seniorities, person_departments, person_job_functions,
             company_names, company_domains, company_industries, company_sizes, company_locations,
         ];
-        let query = search_query(person_name, lists, page, page_size);
+        let query = search_query(person_name, &SEARCH_LISTS, lists, page, page_size);
         checked(py, query.validate())?;
-        fetch_page(resolve(py, client)?, query)
+        PySearchPage::fetch(resolve(py, client)?, query)
     }
 }
 
@@ -98,7 +102,7 @@ twins! {
             person_titles, person_locations, person_seniorities, person_departments, person_job_functions,
             company_names, company_domains, company_industries, company_sizes, company_locations,
         ];
-        let cursor = checked(py, SearchCursor::new(search_query(person_name, lists, page, page_size), max_results))?;
+        let cursor = checked(py, SearchCursor::new(search_query(person_name, &SEARCH_LISTS, lists, page, page_size), max_results))?;
         SearchPages::new(resolve(py, client)?, cursor)
     }
 }
@@ -108,98 +112,7 @@ page_iterators! {
     SearchIterator as "SearchIterator", AsyncSearchIterator as "AsyncSearchIterator", SearchPages => PyPerson
 }
 
-/// One page of search results: iterable, with its ``_pagination`` numbers and ``next_page()``.
-#[pyclass(frozen, module = "amplemarket._core", name = "SearchPage")]
-pub struct PySearchPage {
-    results: Vec<Arc<Person>>,
-    pagination: Pagination,
-    query: SearchQuery,
-    client: Client,
-}
-
-impl PySearchPage {
-    fn new(results: Vec<Person>, pagination: Pagination, query: SearchQuery, client: Client) -> Self {
-        PySearchPage {
-            results: results.into_iter().map(Arc::new).collect(),
-            pagination,
-            query,
-            client,
-        }
-    }
-
-    fn next_query(&self) -> Option<SearchQuery> {
-        let more = !self.results.is_empty() && self.pagination.page < self.pagination.total_pages;
-        more.then(|| SearchQuery {
-            page: (self.pagination.page as i64).max(self.query.page) + 1,
-            ..self.query.clone()
-        })
-    }
-}
-
-/// The page `query` asks for, as a `SearchPage` that can fetch the following one.
-async fn fetch_page(client: Client, query: SearchQuery) -> crate::core::Result<PySearchPage> {
-    let page = people::search(&client, &query).await?;
-    Ok(PySearchPage::new(page.results, page.pagination, query, client))
-}
-
-twins! {
-    /// The following page, or ``None`` after the last one.
-    method PySearchPage, next_page / next_page_async, signature (), |slf, _py| -> Option<PySearchPage> {
-        let (next, client) = (slf.get().next_query(), slf.get().client.clone());
-        async move {
-            match next {
-                Some(query) => Ok(Some(fetch_page(client, query).await?)),
-                None => Ok(None),
-            }
-        }
-    }
-}
-
-#[pymethods]
-impl PySearchPage {
-    #[getter]
-    fn results(&self) -> Vec<PyPerson> {
-        self.results.iter().cloned().map(PyPerson::from).collect()
-    }
-    #[getter]
-    fn page(&self) -> u64 {
-        self.pagination.page
-    }
-    #[getter]
-    fn page_size(&self) -> u64 {
-        self.pagination.page_size
-    }
-    #[getter]
-    fn total_pages(&self) -> u64 {
-        self.pagination.total_pages
-    }
-    #[getter]
-    fn total(&self) -> u64 {
-        self.pagination.total
-    }
-    /// Whether ``next_page()`` has a page to fetch.
-    #[getter]
-    fn has_next_page(&self) -> bool {
-        self.next_query().is_some()
-    }
-
-    fn __len__(&self) -> usize {
-        self.results.len()
-    }
-
-    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let list = pyo3::types::PyList::new(py, self.results())?;
-        Ok(list.try_iter()?.into_any().unbind())
-    }
-
-    fn __repr__(&self) -> String {
-        let p = &self.pagination;
-        format!(
-            "SearchPage(page={} of {}, {} results, total={})",
-            p.page,
-            p.total_pages,
-            self.results.len(),
-            p.total
-        )
-    }
+search_page! {
+    /// One page of people search results: iterable, with its ``_pagination`` numbers and ``next_page()``.
+    PySearchPage as "SearchPage", Person => PyPerson
 }

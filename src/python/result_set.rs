@@ -13,9 +13,10 @@ use serde_json::{Map, Value};
 use super::bulk::PyFindResult;
 use super::results::PyEnrichmentResult;
 use super::tables::{PyArrowTable, TableInput};
-use crate::core::jobs::EnrichmentResult;
+use super::validation::PyValidationResult;
+use crate::core::jobs::{EnrichmentResult, Kind};
 use crate::core::models::Person;
-use crate::core::table::write::{join, result_columns, Row};
+use crate::core::table::write::{join, result_columns, Row, Shape};
 use crate::core::table::InputTable;
 
 /// The results, one per input row.
@@ -36,6 +37,8 @@ struct Owned {
     error: Option<String>,
     result_id: Option<i64>,
     person: Option<Arc<Person>>,
+    /// A job's result (for its company, or an email validation's fields).
+    result: Option<Arc<EnrichmentResult>>,
 }
 
 /// Results of ``Person.enrich`` (``EnrichmentResult``) or ``Person.find_many`` (``FindResult``), one per input row
@@ -60,6 +63,9 @@ impl PyResults {
 
     fn item(&self, py: Python<'_>, i: usize) -> PyResult<Py<PyAny>> {
         Ok(match &self.rows {
+            Rows::Enriched(r) if r[i].kind == Kind::Emails => {
+                Py::new(py, PyValidationResult { inner: r[i].clone() })?.into_any()
+            }
             Rows::Enriched(r) => Py::new(py, PyEnrichmentResult { inner: r[i].clone() })?.into_any(),
             Rows::Found(r) => r[i].clone_ref(py).into_any(),
         })
@@ -77,10 +83,14 @@ impl PyResults {
             Rows::Enriched(rows) => Ok(rows
                 .iter()
                 .map(|r| Owned {
-                    status: r.status.clone(),
+                    status: match r.kind {
+                        Kind::Emails => Some(r.status.clone().unwrap_or_else(|| "validated".into())),
+                        _ => r.status.clone(),
+                    },
                     error: r.error(),
                     result_id: r.id,
                     person: r.person.clone(),
+                    result: Some(r.clone()),
                 })
                 .collect()),
             Rows::Found(rows) => rows
@@ -105,16 +115,35 @@ impl PyResults {
                         error,
                         result_id: None,
                         person,
+                        result: None,
                     })
                 })
                 .collect(),
         }
     }
 
+    /// Which results these are: the kind of the first (all are of one kind).
+    fn shape(&self) -> Shape {
+        match &self.rows {
+            Rows::Found(_) => Shape::Found,
+            Rows::Enriched(r) => match r.first().map(|r| r.kind) {
+                Some(Kind::Companies) => Shape::Companies,
+                Some(Kind::Emails) => Shape::Emails,
+                _ => Shape::People,
+            },
+        }
+    }
+
     fn counts(&self) -> Vec<(String, usize)> {
         let mut counts: Vec<(String, usize)> = Vec::new();
         let statuses: Vec<String> = match &self.rows {
-            Rows::Enriched(r) => r.iter().map(|r| r.status.clone().unwrap_or_default()).collect(),
+            Rows::Enriched(r) => r
+                .iter()
+                .map(|r| match r.kind {
+                    Kind::Emails => r.obj.string("result").or(r.status.clone()).unwrap_or_default(),
+                    _ => r.status.clone().unwrap_or_default(),
+                })
+                .collect(),
             Rows::Found(_) => return Vec::new(),
         };
         for s in statuses {
@@ -240,7 +269,7 @@ impl PyResults {
                 &fields_table
             }
         };
-        let result_ids = matches!(self.rows, Rows::Enriched(_));
+        let shape = self.shape();
         let (schema, batches) = py.detach(|| {
             let rows: Vec<Row<'_>> = owned
                 .iter()
@@ -249,10 +278,12 @@ impl PyResults {
                     error: o.error.clone(),
                     result_id: o.result_id,
                     person: o.person.as_deref(),
+                    company: o.result.as_ref().and_then(|r| r.company.as_deref()),
+                    validation: o.result.as_ref().filter(|r| r.kind == Kind::Emails).map(|r| &r.obj),
                 })
                 .collect();
             let input = if own_names { &empty } else { input };
-            join(input, input_columns, result_columns(&rows, result_ids), rows.len())
+            join(input, input_columns, result_columns(&rows, shape), rows.len())
         });
         Ok(PyArrowTable { schema, batches })
     }

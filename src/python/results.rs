@@ -8,14 +8,15 @@ use pyo3::types::PyType;
 use pythonize::pythonize;
 use serde_json::Value;
 
-use super::models::PyPerson;
+use super::models::{PyCompany, PyPerson};
 use super::paging::page_iterators;
 use crate::core::jobs::EnrichmentResult;
 use crate::core::paging::ResultPages;
 
-/// One result of an enrichment job: the lead's echoed fields, a ``status`` (``enriched``, ``not_found``,
-/// ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for leads this SDK could not send or
-/// whose job failed, with ``error`` saying why) and the ``person`` when enriched.
+/// One result of an enrichment job: the input's echoed fields, a ``status`` (``enriched``, ``not_found``,
+/// ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for inputs this SDK could not send or
+/// whose job failed, with ``error`` saying why) and the ``person`` (people) or ``company`` (companies) when
+/// enriched.
 #[pyclass(frozen, module = "amplemarket._core", name = "EnrichmentResult")]
 pub struct PyEnrichmentResult {
     pub inner: Arc<EnrichmentResult>,
@@ -42,6 +43,12 @@ impl PyEnrichmentResult {
     #[getter]
     fn person(&self) -> Option<PyPerson> {
         self.inner.person.clone().map(|p| PyPerson { inner: p })
+    }
+    /// The enriched company of a company enrichment; for a person, the company they work for.
+    #[getter]
+    fn company(&self) -> Option<PyCompany> {
+        let person_company = || self.inner.person.as_ref().and_then(|p| p.company.clone());
+        self.inner.company.clone().or_else(person_company).map(PyCompany::from)
     }
     /// Why this SDK could not send the lead (``invalid``) or its job failed (``failed``).
     #[getter]
@@ -84,8 +91,9 @@ impl PyEnrichmentResult {
             .person
             .as_ref()
             .and_then(|p| p.name())
+            .or_else(|| self.inner.company.as_ref().and_then(|c| c.obj.string("name")))
             .or_else(|| {
-                ["email", "linkedin_url", "linkedin_id", "name"]
+                ["email", "linkedin_url", "linkedin_id", "name", "domain"]
                     .iter()
                     .find_map(|k| self.lead_field(k))
             })
@@ -113,6 +121,7 @@ macro_rules! lead_getters {
 }
 
 lead_getters!(
+    domain,
     email,
     linkedin_url,
     linkedin_id,

@@ -329,16 +329,31 @@ fn value<'py>(py: Python<'py>, a: &dyn Array, i: usize) -> PyResult<Bound<'py, P
     }
 }
 
-/// The lead field of each column that maps to one, by the header rules tables share with the CLI's files:
-/// ``overrides`` (``column -> field``, ``None`` to leave one out) first, then the header names of exports.
-/// Raises ``InvalidInputError`` for an override naming a missing column or a field that does not exist.
+/// The field of each column that maps to one, by the header rules tables share with the CLI's files:
+/// ``overrides`` (``column -> field``, ``None`` to leave one out) first, then the header names of exports. ``kind``
+/// is ``"lead"``, ``"company"`` or ``"email"``. Raises ``InvalidInputError`` for an override naming a missing
+/// column or a field that does not exist.
 #[pyfunction]
+#[pyo3(signature = (columns, overrides, kind = "lead"))]
 pub fn _map_columns(
     py: Python<'_>,
     columns: Vec<String>,
     overrides: Vec<(String, Option<String>)>,
+    kind: &str,
 ) -> PyResult<Vec<(String, String)>> {
-    let mapped = crate::core::table::columns::map_columns(&columns, &overrides).map_err(|e| invalid(py, e))?;
+    use crate::core::table::columns::{map_columns, COMPANIES, EMAILS, LEADS};
+    let targets = match kind {
+        "lead" => &LEADS,
+        "company" => &COMPANIES,
+        "email" => &EMAILS,
+        other => {
+            return Err(invalid(
+                py,
+                format!("kind is \"lead\", \"company\" or \"email\", got {other:?}"),
+            ))
+        }
+    };
+    let mapped = map_columns(targets, &columns, &overrides).map_err(|e| invalid(py, e))?;
     Ok(mapped
         .into_iter()
         .map(|(i, f)| (columns[i].clone(), f.to_string()))

@@ -1,18 +1,93 @@
-//! Which column of a table holds which lead field: the header names of CRM and spreadsheet exports, one rule for
-//! tables given to the SDK (`Person.enrich(df)`) and files given to the CLI.
+//! Which column of a table holds which input field (a lead's, a company's, an email's): the header names of CRM
+//! and spreadsheet exports, one rule for tables given to the SDK (`Person.enrich(df)`) and files given to the CLI.
 
-use crate::core::lead::LEAD_KEYS;
+use crate::core::lead::COMPANY_KEYS;
 
 /// Lead fields a column can fill, and two that are joined into `name`.
 pub const FIRST_NAME: &str = "first_name";
 pub const LAST_NAME: &str = "last_name";
 
+const EMAIL_HEADERS: &[&str] = &["email", "emailaddress", "workemail", "businessemail", "mail", "emailid"];
+/// A company's domain or website, for leads (`company_domain`) and companies (`domain`) alike.
+const DOMAIN_HEADERS: &[&str] = &[
+    "domain",
+    "companydomain",
+    "website",
+    "companywebsite",
+    "companyurl",
+    "url",
+    "websiteurl",
+];
+
+/// What a table's columns can be read as, for one kind of input.
+pub struct Targets {
+    /// The fields, as `columns=` names them.
+    pub fields: &'static [&'static str],
+    /// Header names seen in exports, normalised by `header_key`, per field; the first field a header names wins.
+    aliases: &'static [(&'static str, &'static [&'static str])],
+    /// What one of the inputs is called in messages.
+    pub noun: &'static str,
+}
+
+/// Leads (`Person.enrich`, `find_many`, `EnrichmentJob.create`).
+pub const LEADS: Targets = Targets {
+    fields: &[
+        "email",
+        "linkedin_url",
+        "linkedin_id",
+        "name",
+        "title",
+        "company_name",
+        "company_domain",
+        FIRST_NAME,
+        LAST_NAME,
+    ],
+    aliases: ALIASES,
+    noun: "lead",
+};
+
+/// Companies (`Company.enrich`): a domain or website, a LinkedIn page, a name.
+pub const COMPANIES: Targets = Targets {
+    fields: COMPANY_KEYS,
+    aliases: &[
+        ("domain", DOMAIN_HEADERS),
+        (
+            "linkedin_url",
+            &[
+                "companylinkedinurl",
+                "linkedinurl",
+                "linkedin",
+                "companylinkedin",
+                "linkedincompanyurl",
+                "linkedinpage",
+            ],
+        ),
+        (
+            "name",
+            &[
+                "company",
+                "companyname",
+                "name",
+                "organization",
+                "organisation",
+                "account",
+                "accountname",
+            ],
+        ),
+    ],
+    noun: "company",
+};
+
+/// Emails to validate.
+pub const EMAILS: Targets = Targets {
+    fields: &["email"],
+    aliases: &[("email", EMAIL_HEADERS)],
+    noun: "email",
+};
+
 /// Header names seen in exports, normalised by `header_key` (lower case, letters and digits only), per target.
 const ALIASES: &[(&str, &[&str])] = &[
-    (
-        "email",
-        &["email", "emailaddress", "workemail", "businessemail", "mail", "emailid"],
-    ),
+    ("email", EMAIL_HEADERS),
     (
         "linkedin_url",
         &[
@@ -41,17 +116,7 @@ const ALIASES: &[(&str, &[&str])] = &[
             "employer",
         ],
     ),
-    (
-        "company_domain",
-        &[
-            "domain",
-            "companydomain",
-            "website",
-            "companywebsite",
-            "companyurl",
-            "url",
-        ],
-    ),
+    ("company_domain", DOMAIN_HEADERS),
 ];
 
 /// A header as compared with the aliases: `Work E-mail` and `work_email` are both `workemail`.
@@ -63,23 +128,16 @@ pub fn header_key(header: &str) -> String {
         .collect()
 }
 
-/// What a column can be mapped to: a lead field, or `first_name` / `last_name`.
-pub fn targets() -> impl Iterator<Item = &'static str> {
-    LEAD_KEYS.iter().copied().chain([FIRST_NAME, LAST_NAME])
-}
-
-fn target(name: &str) -> Option<&'static str> {
-    targets().find(|t| *t == name)
-}
-
 /// The lead field of each column that maps to one, as `(column index, field)`: first the `overrides`
 /// (`column -> field`, or `None` to leave a column out), then the aliases, each field taken by the first column
 /// that names it. An override naming a column the table lacks, or a field that does not exist, is an error that
 /// says what there is.
 pub fn map_columns(
+    targets: &Targets,
     columns: &[String],
     overrides: &[(String, Option<String>)],
 ) -> Result<Vec<(usize, &'static str)>, String> {
+    let target = |name: &str| targets.fields.iter().copied().find(|t| *t == name);
     let mut mapped: Vec<(usize, &'static str)> = Vec::new();
     let mut skipped = Vec::new();
     for (column, field) in overrides {
@@ -92,10 +150,10 @@ pub fn map_columns(
             None => skipped.push(i),
             Some(f) => {
                 let Some(t) = target(f) else {
-                    let known: Vec<&str> = targets().collect();
                     return Err(format!(
-                        "columns= maps {column:?} to {f:?}, which is not a lead field; map it to one of {}",
-                        known.join(", ")
+                        "columns= maps {column:?} to {f:?}, which is not a {} field; map it to one of {}",
+                        targets.noun,
+                        targets.fields.join(", ")
                     ));
                 };
                 if let Some((j, _)) = mapped.iter().find(|(_, m)| *m == t) {
@@ -113,7 +171,8 @@ pub fn map_columns(
             continue;
         }
         let key = header_key(column);
-        let found = ALIASES
+        let found = targets
+            .aliases
             .iter()
             .find(|(t, names)| names.contains(&key.as_str()) && !mapped.iter().any(|(_, m)| m == t));
         if let Some((t, _)) = found {
@@ -143,7 +202,7 @@ mod tests {
             "Website",
             "Notes",
         ]);
-        let m = map_columns(&columns, &[]).unwrap();
+        let m = map_columns(&LEADS, &columns, &[]).unwrap();
         assert_eq!(
             m,
             vec![
@@ -156,6 +215,7 @@ mod tests {
             ]
         );
         let m = map_columns(
+            &LEADS,
             &columns,
             &[("Notes".into(), Some("title".into())), ("Website".into(), None)],
         )
@@ -163,6 +223,7 @@ mod tests {
         assert!(m.contains(&(6, "title")) && !m.iter().any(|(i, _)| *i == 5), "{m:?}");
         // The first column naming a field takes it; an override takes it before any alias.
         let m = map_columns(
+            &LEADS,
             &names(&["email", "E-mail", "Mail"]),
             &[("Mail".into(), Some("email".into()))],
         )
@@ -173,11 +234,12 @@ mod tests {
     #[test]
     fn bad_overrides_say_what_there_is() {
         let columns = names(&["Email", "Who"]);
-        let e = map_columns(&columns, &[("Whom".into(), Some("name".into()))]).unwrap_err();
+        let e = map_columns(&LEADS, &columns, &[("Whom".into(), Some("name".into()))]).unwrap_err();
         assert!(e.contains("\"Whom\"") && e.contains("[\"Email\", \"Who\"]"), "{e}");
-        let e = map_columns(&columns, &[("Who".into(), Some("fullname".into()))]).unwrap_err();
+        let e = map_columns(&LEADS, &columns, &[("Who".into(), Some("fullname".into()))]).unwrap_err();
         assert!(e.contains("\"fullname\"") && e.contains("linkedin_url"), "{e}");
         let e = map_columns(
+            &LEADS,
             &columns,
             &[
                 ("Who".into(), Some("email".into())),
@@ -186,5 +248,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("both"), "{e}");
+    }
+
+    #[test]
+    fn lead_targets_are_the_lead_keys_and_the_name_parts() {
+        assert_eq!(&LEADS.fields[..7], crate::core::lead::LEAD_KEYS);
+        assert_eq!(&LEADS.fields[7..], &[FIRST_NAME, LAST_NAME]);
+    }
+
+    #[test]
+    fn company_and_email_headers() {
+        let columns = names(&["Company", "Website", "Company LinkedIn URL", "Owner"]);
+        let m = map_columns(&COMPANIES, &columns, &[]).unwrap();
+        assert_eq!(m, vec![(0, "name"), (1, "domain"), (2, "linkedin_url")]);
+        let e = map_columns(&COMPANIES, &columns, &[("Owner".into(), Some("title".into()))]).unwrap_err();
+        assert!(
+            e.contains("not a company field") && e.contains("domain, linkedin_url, name"),
+            "{e}"
+        );
+        let m = map_columns(&EMAILS, &names(&["Name", "Work Email"]), &[]).unwrap();
+        assert_eq!(m, vec![(1, "email")]);
     }
 }

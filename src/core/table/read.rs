@@ -10,8 +10,8 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
 use serde_json::{Map, Value};
 
-use super::columns::{map_columns, FIRST_NAME, LAST_NAME};
-use crate::core::lead::check_lead;
+use super::columns::{map_columns, Targets, COMPANIES, EMAILS, FIRST_NAME, LAST_NAME, LEADS};
+use crate::core::lead::{check_company, check_email, check_lead};
 
 /// A table as given: its schema and its batches, kept to be carried into the output unchanged.
 #[derive(Clone, Debug)]
@@ -38,14 +38,49 @@ impl InputTable {
 
     /// One lead per row, in row order. `overrides` map columns to lead fields (`None`: never read the column).
     pub fn leads(&self, overrides: &[(String, Option<String>)]) -> Result<Vec<ReadLead>, String> {
+        self.inputs(&LEADS, overrides, check_lead)
+    }
+
+    /// One company per row (`Company.enrich`), read as `leads` reads leads.
+    pub fn companies(&self, overrides: &[(String, Option<String>)]) -> Result<Vec<ReadLead>, String> {
+        self.inputs(&COMPANIES, overrides, check_company)
+    }
+
+    /// One email per row (`validate_emails`), read as `leads` reads leads.
+    pub fn emails(&self, overrides: &[(String, Option<String>)]) -> Result<Vec<ReadLead>, String> {
+        let check = |m: &Map<String, Value>| {
+            let email = m.get("email").and_then(Value::as_str).unwrap_or_default();
+            check_email(email).map(|e| Map::from_iter([("email".to_string(), Value::String(e))]))
+        };
+        self.inputs(&EMAILS, overrides, check)
+    }
+
+    /// One input per row, its columns mapped by `targets` and `overrides`, each checked by `check`.
+    fn inputs(
+        &self,
+        targets: &Targets,
+        overrides: &[(String, Option<String>)],
+        check: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, String>,
+    ) -> Result<Vec<ReadLead>, String> {
         let columns = self.column_names();
         check_unique(&columns)?;
-        let mapping = map_columns(&columns, overrides)?;
+        let mapping = map_columns(targets, &columns, overrides)?;
         if mapping.is_empty() {
+            let (headers, example) = match targets.noun {
+                "company" => (
+                    "Domain or Website, Company LinkedIn URL, Company",
+                    "{\"Account Domain\": \"domain\"}",
+                ),
+                "email" => ("Email", "{\"Work Email\": \"email\"}"),
+                _ => (
+                    "Email, LinkedIn URL, Full Name or First Name + Last Name, Company, Domain, Title",
+                    "{\"Work Email\": \"email\"}",
+                ),
+            };
             return Err(format!(
-                "no column of the table holds a lead field (its columns: {columns:?}); name them as exports do \
-                 (Email, LinkedIn URL, Full Name or First Name + Last Name, Company, Domain, Title) or map them: \
-                 columns={{\"Work Email\": \"email\"}}"
+                "no column of the table holds a {} field (its columns: {columns:?}); name them as exports do \
+                 ({headers}) or map them: columns={example}",
+                targets.noun
             ));
         }
         if self.num_rows() == 0 {
@@ -55,11 +90,12 @@ impl InputTable {
             let f = self.schema.field(i);
             if !readable(f.data_type()) && !self.batches.iter().all(|b| all_missing(b.column(i))) {
                 return Err(format!(
-                    "column {:?} holds {} values, not text, so it cannot be read as the lead field `{field}`; \
+                    "column {:?} holds {} values, not text, so it cannot be read as the {} field `{field}`; \
                      convert it to text first (pandas: df[{0:?}].astype(\"string\"); polars: \
                      pl.col({0:?}).cast(pl.String)) or leave it out with columns={{{0:?}: None}}",
                     f.name(),
-                    f.data_type()
+                    f.data_type(),
+                    targets.noun
                 ));
             }
         }
@@ -96,9 +132,9 @@ impl InputTable {
                 }
                 let index = out.len();
                 let checked = if lead.is_empty() {
-                    Err(format!("row {index}: empty row: no lead field has a value"))
+                    Err(format!("row {index}: empty row: no {} field has a value", targets.noun))
                 } else {
-                    check_lead(&lead).map_err(|e| format!("row {index}: {e}"))
+                    check(&lead).map_err(|e| format!("row {index}: {e}"))
                 };
                 out.push((checked, lead));
             }

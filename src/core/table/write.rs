@@ -12,7 +12,8 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use serde_json::value::RawValue;
 
 use super::read::InputTable;
-use crate::core::models::{members, Obj, Person, COMPANY_FIELDS, PERSON_FIELDS};
+use crate::core::lead::EMAIL_RESULT_FIELDS;
+use crate::core::models::{members, Company, Obj, Person, COMPANY_FIELDS, PERSON_FIELDS};
 
 /// How a field is typed in the table.
 #[derive(Debug)]
@@ -114,6 +115,23 @@ pub struct Row<'a> {
     pub error: Option<String>,
     pub result_id: Option<i64>,
     pub person: Option<&'a Person>,
+    /// The company of a company enrichment.
+    pub company: Option<&'a Company>,
+    /// An email validation's result object.
+    pub validation: Option<&'a Obj>,
+}
+
+/// Which results a table holds, and so which columns follow `status` and `error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `find_many`: the person's and company's columns, `person_json`.
+    Found,
+    /// People enrichment: `result_id`, then as `Found`.
+    People,
+    /// Company enrichment: `result_id`, the company's columns, `company_json`.
+    Companies,
+    /// Email validation: `result`, `catch_all`.
+    Emails,
 }
 
 impl Kind {
@@ -315,9 +333,8 @@ fn object_columns<'a>(
         .collect()
 }
 
-/// The result columns of `rows`: `status`, `error`, `result_id` (with `result_ids`), the person's, the company's,
-/// and `person_json`.
-pub fn result_columns(rows: &[Row<'_>], result_ids: bool) -> Vec<(Field, ArrayRef)> {
+/// The result columns of `rows`: `status`, `error`, then those of its `Shape`.
+pub fn result_columns(rows: &[Row<'_>], shape: Shape) -> Vec<(Field, ArrayRef)> {
     let n = rows.len();
     let mut out: Vec<(Field, ArrayRef)> = vec![
         (
@@ -329,25 +346,60 @@ pub fn result_columns(rows: &[Row<'_>], result_ids: bool) -> Vec<(Field, ArrayRe
             Arc::new(rows.iter().map(|r| r.error.as_deref()).collect::<StringArray>()),
         ),
     ];
-    if result_ids {
+    if matches!(shape, Shape::People | Shape::Companies) {
         out.push((
             Field::new("result_id", DataType::Int64, true),
             Arc::new(rows.iter().map(|r| r.result_id).collect::<arrow_array::Int64Array>()),
         ));
     }
-    let people = rows.iter().map(|r| r.person.map(|p| &p.obj));
-    out.extend(object_columns("person", PERSON_COLUMNS, PERSON_FIELDS, people, n));
-    let companies = rows
-        .iter()
-        .map(|r| r.person.and_then(|p| p.company.as_deref()).map(|c| &c.obj));
-    out.extend(object_columns("company", COMPANY_COLUMNS, COMPANY_FIELDS, companies, n));
-    let bytes = rows.iter().filter_map(|r| r.person).map(|p| p.raw().len()).sum();
-    let mut json = StringBuilder::with_capacity(n, bytes);
-    for r in rows {
-        json.append_option(r.person.map(Person::raw));
+    match shape {
+        Shape::Found | Shape::People => {
+            let people = rows.iter().map(|r| r.person.map(|p| &p.obj));
+            out.extend(object_columns("person", PERSON_COLUMNS, PERSON_FIELDS, people, n));
+            let companies = rows
+                .iter()
+                .map(|r| r.person.and_then(|p| p.company.as_deref()).map(|c| &c.obj));
+            out.extend(object_columns("company", COMPANY_COLUMNS, COMPANY_FIELDS, companies, n));
+            out.push(json_column(
+                "person_json",
+                rows.iter().map(|r| r.person.map(Person::raw)),
+            ));
+        }
+        Shape::Companies => {
+            let companies = rows.iter().map(|r| r.company.map(|c| &c.obj));
+            out.extend(object_columns("company", COMPANY_COLUMNS, COMPANY_FIELDS, companies, n));
+            out.push(json_column(
+                "company_json",
+                rows.iter().map(|r| r.company.map(|c| c.obj.text())),
+            ));
+        }
+        Shape::Emails => {
+            let members: &[Member] = &[("result", Text), ("catch_all", Bool)];
+            let all = object_columns(
+                "validation",
+                members,
+                EMAIL_RESULT_FIELDS,
+                rows.iter().map(|r| r.validation),
+                n,
+            );
+            // Named as the API names them: `result`, `catch_all`.
+            out.extend(all.into_iter().map(|(f, a)| {
+                let name = f.name().trim_start_matches("validation.").to_string();
+                (f.with_name(name), a)
+            }));
+        }
     }
-    out.push((Field::new("person_json", DataType::Utf8, true), Arc::new(json.finish())));
     out
+}
+
+/// A text column of whole objects as the server sent them.
+fn json_column<'a>(name: &str, texts: impl ExactSizeIterator<Item = Option<&'a str>> + Clone) -> (Field, ArrayRef) {
+    let bytes = texts.clone().flatten().map(str::len).sum();
+    let mut json = StringBuilder::with_capacity(texts.len(), bytes);
+    for t in texts {
+        json.append_option(t);
+    }
+    (Field::new(name, DataType::Utf8, true), Arc::new(json.finish()))
 }
 
 /// A table as a schema and batches: the input's columns first, unchanged (no copy: each input batch is joined
@@ -472,7 +524,7 @@ mod tests {
                 ..Row::default()
             },
         ];
-        let columns = result_columns(&rows, true);
+        let columns = result_columns(&rows, Shape::People);
         let get = |name: &str| {
             columns
                 .iter()
@@ -551,7 +603,7 @@ mod tests {
                 ..Row::default()
             })
             .collect();
-        let (schema, batches) = join(&input, true, result_columns(&rows, false), 3);
+        let (schema, batches) = join(&input, true, result_columns(&rows, Shape::Found), 3);
         assert_eq!(schema.field(0).name(), "status");
         assert_eq!(schema.field(1).name(), "status_result");
         assert_eq!(batches.len(), 2);

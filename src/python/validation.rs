@@ -1,0 +1,297 @@
+//! `EmailValidation` (one validation request on the server), `ValidationResult`, and
+//! `EmailValidation.validate_many` (`amplemarket.validate_emails`): any number of emails, one result each.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::{PyDict, PyString, PyType};
+use serde_json::{Map, Value};
+
+use super::bulk::Enriched;
+use super::client::{resolve, PyClient};
+use super::errors::checked;
+use super::handle::{job_methods, Handle};
+use super::leads::read_table_or;
+use super::paging::page_iterators;
+use super::result_set::{Input, PyResults, Rows};
+use super::twins::twins;
+use crate::core::bulk::{self, Batch};
+use crate::core::config::deadline;
+use crate::core::jobs::{self, EnrichmentResult, JobRef, Kind, Snapshot};
+use crate::core::lead::check_email;
+use crate::core::paging::ResultPages;
+use crate::core::table::read::ReadLead;
+use crate::core::table::InputTable;
+use crate::core::{Client, Error};
+
+/// The most emails one validation request takes.
+const MAX_EMAILS: usize = 100_000;
+/// The account's documented hourly limit.
+const PER_HOUR: usize = 15_000;
+
+/// The outcome of one email's validation: ``email``, ``result`` (``deliverable``, ``risky``, ``unknown``,
+/// ``undeliverable``, or a value the API adds later), ``catch_all`` (whether the domain accepts any address) and
+/// ``status``: ``validated`` for an answer of the server, ``invalid`` for text that is not an email address (not
+/// sent, not charged), ``failed`` when its request failed; ``error`` says why for the last two.
+#[pyclass(frozen, module = "amplemarket._core", name = "ValidationResult")]
+pub struct PyValidationResult {
+    pub inner: Arc<EnrichmentResult>,
+}
+
+impl From<EnrichmentResult> for PyValidationResult {
+    fn from(r: EnrichmentResult) -> Self {
+        PyValidationResult { inner: Arc::new(r) }
+    }
+}
+
+#[pymethods]
+impl PyValidationResult {
+    #[getter]
+    fn email(&self) -> Option<String> {
+        self.inner.obj.string("email")
+    }
+    #[getter]
+    fn result(&self) -> Option<String> {
+        self.inner.obj.string("result")
+    }
+    #[getter]
+    fn catch_all(&self) -> Option<bool> {
+        self.inner.obj.get("catch_all")
+    }
+    #[getter]
+    fn status(&self) -> String {
+        self.inner.status.clone().unwrap_or_else(|| "validated".into())
+    }
+    #[getter]
+    fn error(&self) -> Option<String> {
+        self.inner.error()
+    }
+
+    /// The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        super::models::loads_str(py, &self.inner.to_json())
+    }
+
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    #[classmethod]
+    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyValidationResult> {
+        let r = EnrichmentResult::from_json_of(text, Kind::Emails).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        Ok(PyValidationResult::from(r))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let that = other.cast::<PyValidationResult>().ok();
+        let theirs = that.as_ref().map(|o| o.get().inner.to_json());
+        super::models::compare_json(other.py(), &self.inner.to_json(), theirs.as_deref(), op)
+    }
+
+    fn __repr__(&self) -> String {
+        let verdict = self.result().unwrap_or_else(|| self.status());
+        format!(
+            "ValidationResult({:?}, {verdict}, catch_all={})",
+            self.email().unwrap_or_default(),
+            self.catch_all()
+                .map_or("None".into(), |c| if c { "True".into() } else { "False".to_string() })
+        )
+    }
+}
+
+page_iterators! {
+    /// Iterator returned by ``EmailValidation.results()``.
+    ValidationResultsIterator as "ValidationResultsIterator",
+    AsyncValidationResultsIterator as "AsyncValidationResultsIterator", ResultPages => PyValidationResult
+}
+
+/// An email validation request on the server (up to 100,000 emails; 1 email credit each).
+///
+/// ``create`` starts one, ``get`` resumes one by id, ``wait`` polls until it is done, ``results()`` streams its
+/// results, ``cancel`` stops it keeping what is done. ``amplemarket.validate_emails`` does all of it for any
+/// number of emails.
+#[pyclass(frozen, module = "amplemarket._core", name = "EmailValidation")]
+pub struct PyEmailValidation {
+    handle: Handle,
+}
+
+impl PyEmailValidation {
+    fn new(client: Client, snap: &Snapshot, inputs: Option<usize>) -> Self {
+        PyEmailValidation {
+            handle: Handle::new(client, snap, inputs),
+        }
+    }
+}
+
+job_methods!(PyEmailValidation, "email");
+
+/// A pandas or polars Series, or an Arrow array, of emails as a list (a column has no header to map).
+fn column_as_list<'py>(emails: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let ty = emails.get_type();
+    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
+    let library = module.split('.').next().unwrap_or_default();
+    match (library, name.as_str()) {
+        ("pandas", "Series") => emails.call_method0("tolist"),
+        ("polars", "Series") => emails.call_method0("to_list"),
+        ("pyarrow", "Array" | "ChunkedArray" | "StringArray" | "LargeStringArray" | "StringViewArray") => {
+            emails.call_method0("to_pylist")
+        }
+        _ => Ok(emails.clone()),
+    }
+}
+
+/// Each email checked (or why it is not an email address), with the fields to echo for those not sent; a
+/// missing value (`None`, NaN) is an empty email.
+fn read_emails(emails: &Bound<'_, PyAny>) -> PyResult<Vec<ReadLead>> {
+    if emails.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "emails must be a list of strings, such as [\"jane@techco.com\"], not one string",
+        ));
+    }
+    let iter = emails.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "emails must be an iterable of strings, got {}",
+            emails.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))
+    })?;
+    let mut out = Vec::new();
+    for (i, item) in iter.enumerate() {
+        let item = item?;
+        let missing = item.is_none() || item.extract::<f64>().is_ok_and(f64::is_nan);
+        let item = if missing {
+            PyString::new(item.py(), "").into_any()
+        } else {
+            item
+        };
+        let Ok(text) = item.cast::<PyString>() else {
+            let name = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            return Err(PyTypeError::new_err(format!(
+                "email {i} is a {name}, not a string; pass the emails as strings, such as [\"jane@techco.com\"]"
+            )));
+        };
+        let text = text.to_str()?.to_string();
+        let fields = Map::from_iter([("email".to_string(), Value::String(text.clone()))]);
+        let checked = check_email(&text)
+            .map(|email| Map::from_iter([("email".to_string(), Value::String(email))]))
+            .map_err(|e| format!("email {i}: {e}"));
+        out.push((checked, fields));
+    }
+    Ok(out)
+}
+
+twins! {
+    /// Starts validating ``emails`` (a list of strings, at most 100,000; each must look like an email address).
+    /// Retried only where the server cannot have started it; ``idempotency_key`` as for
+    /// ``EnrichmentJob.create``.
+    static PyEmailValidation, create / create_async, signature (emails, *, idempotency_key = None, client = None),
+    |py, emails: &Bound<'_, PyAny>, idempotency_key: Option<String>, client: Option<&Bound<'_, PyClient>>| -> PyEmailValidation {
+        let checked_emails: Vec<_> = read_emails(emails)?.into_iter().map(|(c, _)| c).collect();
+        let emails = super::leads::all_valid_of(py, checked_emails, "email(s)")?;
+        checked(py, jobs::check_count(Kind::Emails, emails.len()))?;
+        let client = resolve(py, client)?;
+        async move {
+            let snap = jobs::create(&client, Kind::Emails, &emails, Map::new(), idempotency_key).await?;
+            Ok(PyEmailValidation::new(client, &snap, Some(emails.len())))
+        }
+    }
+}
+
+twins! {
+    /// The validation with this id, as the server has it now (resume one started elsewhere).
+    static PyEmailValidation, get / get_async, signature (validation_id, *, client = None),
+    |py, validation_id: &str, client: Option<&Bound<'_, PyClient>>| -> PyEmailValidation {
+        let job = JobRef::new(Kind::Emails, checked(py, jobs::validation_id(validation_id))?);
+        let client = resolve(py, client)?;
+        async move {
+            let snap = jobs::get(&client, &job, Some(1)).await?;
+            Ok(PyEmailValidation::new(client, &snap, None))
+        }
+    }
+}
+
+twins! {
+    /// Validates any number of emails (a list of strings, a pandas / polars / Arrow column of them, or a table
+    /// with an Email column, or another mapped by ``columns=``): one ``ValidationResult`` per input, in input
+    /// order, in ``Results`` (with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``). Identical emails are sent
+    /// once; a missing value is ``invalid``; text that is not an
+    /// email address comes back ``invalid`` without being sent or charged; the rest go in requests of at most
+    /// 100,000, or ``validations_per_hour`` (the account's hourly limit, 15,000 unless your plan says more) when
+    /// lower. A request over the hourly limit is waited for, not failed: the progress shows the wait.
+    /// ``timeout`` (seconds) bounds the wait for each request once started.
+    static PyEmailValidation, validate_many / validate_many_async,
+    signature (emails, *, validations_per_hour = 15000, timeout = None, columns = None, progress = None, client = None),
+    |py, emails: &Bound<'_, PyAny>, validations_per_hour: i64, timeout: Option<f64>,
+     columns: Option<&Bound<'_, PyDict>>, progress: Option<&Bound<'_, PyAny>>,
+     client: Option<&Bound<'_, PyClient>>| -> Enriched {
+        let emails = column_as_list(emails)?;
+        let (read, input) = read_table_or(py, &emails, columns, "emails", InputTable::emails, read_emails)?;
+        let (parsed, originals): (Vec<_>, Vec<_>) = read.into_iter().unzip();
+        let per_hour = checked(py, hourly(validations_per_hour))?;
+        let limit = checked(py, deadline("timeout", timeout))?;
+        let report = super::progress::from_py(py, progress, "validate emails", "email")?;
+        let client = resolve(py, client)?;
+        async move {
+            let batch = Batch { chunk: per_hour.min(MAX_EMAILS), ..Batch::new(Kind::Emails, Map::new()) };
+            let outcomes = bulk::enrich(&client, &batch, &parsed, limit, report).await?;
+            Ok(Enriched { kind: Kind::Emails, outcomes, originals, input })
+        }
+    }
+}
+
+fn hourly(n: i64) -> crate::core::Result<usize> {
+    usize::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "validations_per_hour is the account's hourly limit, a positive number ({PER_HOUR} by default); got {n}"
+        ))
+    })
+}
+
+#[pymethods]
+impl PyEmailValidation {
+    /// The most emails one validation request takes.
+    #[classattr]
+    const MAX_EMAILS: usize = MAX_EMAILS;
+
+    /// The id the server gave (a uuid).
+    #[getter]
+    fn id(&self) -> &str {
+        &self.handle.job.id
+    }
+
+    /// Streams every result of a finished validation, fetching the next page while the current one is read.
+    #[pyo3(signature = (page_size = 100))]
+    fn results(&self, py: Python<'_>, page_size: i64) -> PyResult<ValidationResultsIterator> {
+        Ok(ValidationResultsIterator::new(self.handle.result_pages(py, page_size)?))
+    }
+
+    /// Async iterator form of ``results``.
+    #[pyo3(signature = (page_size = 100))]
+    fn results_async(&self, py: Python<'_>, page_size: i64) -> PyResult<AsyncValidationResultsIterator> {
+        Ok(AsyncValidationResultsIterator::new(
+            self.handle.result_pages(py, page_size)?,
+        ))
+    }
+
+    /// Every result of the finished validation as ``Results``, ready for ``to_arrow()`` and the others.
+    fn collect(&self, py: Python<'_>) -> PyResult<PyResults> {
+        let results = self.handle.all_results(py)?;
+        let fields = results.iter().map(|r| r.lead.clone()).collect();
+        let rows = results.into_iter().map(Arc::new).collect();
+        Ok(PyResults::new(Rows::Enriched(rows), Input::Fields(fields)))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "EmailValidation(id={:?}, status={:?})",
+            self.handle.job.id,
+            self.handle.status()
+        )
+    }
+}
