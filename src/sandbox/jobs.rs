@@ -1,4 +1,5 @@
-//! Enrichment jobs: their progression (as moto's state manager does it), results and cursor pages.
+//! Jobs: people and company enrichment requests and email validations. All kinds share their progression (as
+//! moto's state manager does it), results, cursor pages, cancel and idempotency; a `Kind` says what a job is.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,6 +10,47 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::ErrorItem;
+use super::validation::{HourlyWindow, Verdict};
+
+/// Where each kind of job lives, so a job is found only under its own collection.
+pub const PEOPLE_JOBS: &str = "/people/enrichment-requests";
+pub const COMPANY_JOBS: &str = "/companies/enrichment-requests";
+pub const VALIDATIONS: &str = "/email-validations";
+
+/// What a job does; everything else about jobs is the same for every kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    People {
+        reveal_email: bool,
+        reveal_phone_numbers: bool,
+    },
+    Companies,
+    EmailValidations,
+}
+
+impl Kind {
+    pub fn collection(self) -> &'static str {
+        match self {
+            Kind::People { .. } => PEOPLE_JOBS,
+            Kind::Companies => COMPANY_JOBS,
+            Kind::EmailValidations => VALIDATIONS,
+        }
+    }
+
+    /// The `object` of the job in responses.
+    pub fn object(self) -> &'static str {
+        match self {
+            Kind::People { .. } => "person_enrichment",
+            Kind::Companies => "company_enrichment",
+            Kind::EmailValidations => "email_validation",
+        }
+    }
+
+    /// Validations are named by a UUID (as the API does); enrichment requests by an integer.
+    pub fn uuid_ids(self) -> bool {
+        self == Kind::EmailValidations
+    }
+}
 
 /// How a job moves from `queued` to `completed`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -95,20 +137,23 @@ impl Status {
     }
 }
 
-/// What enriching one lead found.
+/// What one input of a job came to: a person or company (by index) found or not, or an email's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Enriched(u32),
     NotFound,
     GdprRemoved,
+    Validated { verdict: Verdict, catch_all: bool },
 }
 
 pub struct Job {
     pub id: u64,
+    /// The id in the job's path: the number for enrichment requests, a UUID for validations.
+    pub key: String,
+    pub kind: Kind,
     pub status: Status,
-    pub reveal_email: bool,
-    pub reveal_phone_numbers: bool,
-    pub leads: Vec<Map<String, Value>>,
+    /// The inputs as echoed in results (leads, companies or emails).
+    pub inputs: Vec<Map<String, Value>>,
     pub outcomes: Vec<Outcome>,
     /// Results produced so far (they are the first `processed` leads).
     pub processed: usize,
@@ -138,12 +183,30 @@ pub enum Cursor {
 
 impl Job {
     pub fn total(&self) -> usize {
-        self.leads.len()
+        self.inputs.len()
     }
 
-    /// Moves the job on as its progression says, charging each result through `charge`; a charge that fails
-    /// ends the job in `error` with that error, keeping the results before it.
-    pub fn advance(&mut self, now: Instant, poll: bool, mut charge: impl FnMut(Outcome) -> Result<(), ErrorItem>) {
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.kind.collection(), self.key)
+    }
+
+    /// The `id` member of the job object.
+    pub fn public_id(&self) -> Value {
+        if self.kind.uuid_ids() {
+            Value::String(self.key.clone())
+        } else {
+            Value::from(self.id)
+        }
+    }
+
+    /// Moves the job on as its progression says, charging each result (its input and outcome) through `charge`;
+    /// a charge that fails ends the job in `error` with that error, keeping the results before it.
+    pub fn advance(
+        &mut self,
+        now: Instant,
+        poll: bool,
+        mut charge: impl FnMut(&Map<String, Value>, Outcome) -> Result<(), ErrorItem>,
+    ) {
         if self.status.is_terminal() {
             return;
         }
@@ -174,7 +237,7 @@ impl Job {
             self.status = Status::Processing;
         }
         while self.processed < target {
-            if let Err(e) = charge(self.outcomes[self.processed]) {
+            if let Err(e) = charge(&self.inputs[self.processed], self.outcomes[self.processed]) {
                 self.status = Status::Error;
                 self.errors = vec![e];
                 return;
@@ -188,7 +251,7 @@ impl Job {
                     500,
                     "internal_server_error",
                     "Internal server error",
-                    "The enrichment request failed while processing; results produced before the failure are kept.",
+                    "The job failed while processing; results produced before the failure are kept.",
                 )];
             } else {
                 self.status = Status::Completed;
@@ -229,46 +292,83 @@ impl Job {
 /// All jobs of the sandbox, with the ids handed out so far.
 #[derive(Default)]
 pub struct JobStore {
-    pub jobs: HashMap<u64, Job>,
-    pub by_idempotency_key: HashMap<String, u64>,
+    jobs: HashMap<u64, Job>,
+    /// Job ids by path (`/companies/enrichment-requests/7`, `/email-validations/<uuid>`).
+    by_path: HashMap<String, u64>,
+    /// Job ids by collection and `Idempotency-Key`: a key names a creation on one route only.
+    by_idempotency_key: HashMap<(&'static str, String), u64>,
+    /// Validations accepted in the hourly window.
+    pub validations: HourlyWindow,
+    seed: u64,
     next_id: u64,
     next_result_id: u64,
 }
 
 pub struct NewJob {
-    pub leads: Vec<Map<String, Value>>,
+    pub kind: Kind,
+    pub inputs: Vec<Map<String, Value>>,
     pub outcomes: Vec<Outcome>,
-    pub reveal_email: bool,
-    pub reveal_phone_numbers: bool,
     pub progression: Progression,
     pub fails: bool,
 }
 
+/// Validation UUIDs are drawn from an index range of their own, apart from the data set's records.
+const VALIDATION_UUID_BASE: u64 = 1 << 40;
+
 impl JobStore {
-    pub fn create(&mut self, new: NewJob, now: Instant) -> u64 {
+    pub fn new(seed: u64) -> Self {
+        JobStore {
+            seed,
+            ..JobStore::default()
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// The job at `collection/raw_id`, if there is one of that kind.
+    pub fn get_mut(&mut self, collection: &str, raw_id: &str) -> Option<&mut Job> {
+        let id = self.by_path.get(&format!("{collection}/{raw_id}"))?;
+        self.jobs.get_mut(id)
+    }
+
+    /// The job an earlier creation with this `Idempotency-Key` made on `collection`.
+    pub fn by_key(&self, collection: &'static str, key: &str) -> Option<&Job> {
+        let id = self.by_idempotency_key.get(&(collection, key.to_string()))?;
+        self.jobs.get(id)
+    }
+
+    pub fn create(&mut self, new: NewJob, idempotency_key: Option<String>, now: Instant) -> &Job {
         self.next_id += 1;
         let id = self.next_id;
         let first_result_id = self.next_result_id + 1;
-        self.next_result_id += new.leads.len() as u64;
-        self.jobs.insert(
+        self.next_result_id += new.inputs.len() as u64;
+        let key = if new.kind.uuid_ids() {
+            super::data::uuid(self.seed, VALIDATION_UUID_BASE + id)
+        } else {
+            id.to_string()
+        };
+        let collection = new.kind.collection();
+        self.by_path.insert(format!("{collection}/{key}"), id);
+        if let Some(k) = idempotency_key {
+            self.by_idempotency_key.insert((collection, k), id);
+        }
+        self.jobs.entry(id).or_insert(Job {
             id,
-            Job {
-                id,
-                status: Status::Queued,
-                reveal_email: new.reveal_email,
-                reveal_phone_numbers: new.reveal_phone_numbers,
-                leads: new.leads,
-                outcomes: new.outcomes,
-                processed: 0,
-                first_result_id,
-                errors: Vec::new(),
-                progression: new.progression,
-                created: now,
-                polls: 0,
-                fails: new.fails,
-            },
-        );
-        id
+            key,
+            kind: new.kind,
+            status: Status::Queued,
+            inputs: new.inputs,
+            outcomes: new.outcomes,
+            processed: 0,
+            first_result_id,
+            errors: Vec::new(),
+            progression: new.progression,
+            created: now,
+            polls: 0,
+            fails: new.fails,
+        })
     }
 }
 
@@ -276,19 +376,24 @@ impl JobStore {
 mod tests {
     use super::*;
 
+    const PEOPLE: Kind = Kind::People {
+        reveal_email: false,
+        reveal_phone_numbers: false,
+    };
+
+    fn new_job(kind: Kind, n: usize, progression: Progression) -> NewJob {
+        NewJob {
+            kind,
+            inputs: vec![Map::new(); n],
+            outcomes: (0..n as u32).map(Outcome::Enriched).collect(),
+            progression,
+            fails: false,
+        }
+    }
+
     fn job(n: usize, progression: Progression) -> (JobStore, u64) {
         let mut store = JobStore::default();
-        let id = store.create(
-            NewJob {
-                leads: vec![Map::new(); n],
-                outcomes: (0..n as u32).map(Outcome::Enriched).collect(),
-                reveal_email: false,
-                reveal_phone_numbers: false,
-                progression,
-                fails: false,
-            },
-            Instant::now(),
-        );
+        let id = store.create(new_job(PEOPLE, n, progression), None, Instant::now()).id;
         (store, id)
     }
 
@@ -308,11 +413,11 @@ mod tests {
         let j = store.jobs.get_mut(&id).unwrap();
         let now = Instant::now();
         assert_eq!(j.status, Status::Queued);
-        j.advance(now, true, |_| Ok(()));
+        j.advance(now, true, |_, _| Ok(()));
         assert_eq!((j.status, j.processed), (Status::Processing, 3));
-        j.advance(now, true, |_| Ok(()));
+        j.advance(now, true, |_, _| Ok(()));
         assert_eq!((j.status, j.processed), (Status::Processing, 6));
-        j.advance(now, true, |_| Ok(()));
+        j.advance(now, true, |_, _| Ok(()));
         assert_eq!((j.status, j.processed), (Status::Completed, 10));
     }
 
@@ -320,12 +425,12 @@ mod tests {
     fn immediate_and_never() {
         let (mut store, id) = job(5, Progression::Immediate);
         let j = store.jobs.get_mut(&id).unwrap();
-        j.advance(Instant::now(), true, |_| Ok(()));
+        j.advance(Instant::now(), true, |_, _| Ok(()));
         assert_eq!(j.status, Status::Completed);
         let (mut store, id) = job(5, Progression::Never);
         let j = store.jobs.get_mut(&id).unwrap();
         for _ in 0..100 {
-            j.advance(Instant::now(), true, |_| Ok(()));
+            j.advance(Instant::now(), true, |_, _| Ok(()));
         }
         assert_eq!((j.status, j.processed), (Status::Processing, 0));
         j.cancel();
@@ -337,7 +442,7 @@ mod tests {
         let (mut store, id) = job(10, Progression::Immediate);
         let j = store.jobs.get_mut(&id).unwrap();
         let mut budget = 4;
-        j.advance(Instant::now(), true, |_| {
+        j.advance(Instant::now(), true, |_, _| {
             if budget == 0 {
                 return Err(ErrorItem::new(
                     402,
@@ -356,20 +461,16 @@ mod tests {
     #[test]
     fn cursor_pages_walk_both_ways_without_gaps() {
         let (mut store, first) = job(3, Progression::Immediate);
-        let id = store.create(
-            NewJob {
-                leads: vec![Map::new(); 250],
-                outcomes: vec![Outcome::NotFound; 250],
-                reveal_email: false,
-                reveal_phone_numbers: false,
-                progression: Progression::Immediate,
-                fails: false,
-            },
-            Instant::now(),
-        );
+        let id = store
+            .create(
+                new_job(Kind::Companies, 250, Progression::Immediate),
+                None,
+                Instant::now(),
+            )
+            .id;
         assert_ne!(first, id);
         let j = store.jobs.get_mut(&id).unwrap();
-        j.advance(Instant::now(), true, |_| Ok(()));
+        j.advance(Instant::now(), true, |_, _| Ok(()));
         assert_eq!(j.first_result_id, 4);
         let p = j.page(100, Cursor::First);
         assert_eq!(
@@ -431,6 +532,65 @@ mod tests {
                 has_prev: false,
                 has_next: false
             }
+        );
+    }
+
+    #[test]
+    fn each_kind_is_found_under_its_own_path_only() {
+        let mut store = JobStore::new(7);
+        let now = Instant::now();
+        let people = store.create(new_job(PEOPLE, 1, Progression::Immediate), None, now).id;
+        let companies = store.create(
+            new_job(Kind::Companies, 1, Progression::Immediate),
+            Some("k".into()),
+            now,
+        );
+        assert_eq!(
+            (companies.id, companies.path()),
+            (2, "/companies/enrichment-requests/2".to_string())
+        );
+        assert_eq!(companies.public_id(), Value::from(2));
+        let v = store.create(
+            new_job(Kind::EmailValidations, 3, Progression::Immediate),
+            Some("k".into()),
+            now,
+        );
+        let (v_id, v_key) = (v.id, v.key.clone());
+        assert_eq!(v.public_id(), Value::String(v_key.clone()));
+        assert_eq!(v_key.len(), 36, "a UUID");
+        assert!(store.get_mut(PEOPLE_JOBS, &people.to_string()).is_some());
+        assert!(store.get_mut(COMPANY_JOBS, &people.to_string()).is_none());
+        assert!(store.get_mut(PEOPLE_JOBS, "2").is_none());
+        assert!(store.get_mut(VALIDATIONS, &v_id.to_string()).is_none());
+        assert_eq!(store.get_mut(VALIDATIONS, &v_key).unwrap().id, v_id);
+        // One idempotency key names one creation per route.
+        assert_eq!(store.by_key(COMPANY_JOBS, "k").unwrap().id, 2);
+        assert_eq!(store.by_key(VALIDATIONS, "k").unwrap().id, v_id);
+        assert!(store.by_key(PEOPLE_JOBS, "k").is_none());
+        // The same seed names validations the same.
+        let mut again = JobStore::new(7);
+        again.create(new_job(PEOPLE, 1, Progression::Immediate), None, now);
+        again.create(new_job(Kind::Companies, 1, Progression::Immediate), None, now);
+        let v2 = again.create(new_job(Kind::EmailValidations, 3, Progression::Immediate), None, now);
+        assert_eq!(v2.key, v_key);
+    }
+
+    #[test]
+    fn pages_of_every_kind_use_result_ids_after_earlier_jobs() {
+        let mut store = JobStore::default();
+        let now = Instant::now();
+        store.create(new_job(PEOPLE, 5, Progression::Immediate), None, now);
+        let v = store.create(new_job(Kind::EmailValidations, 7, Progression::Immediate), None, now);
+        let id = v.id;
+        let j = store.jobs.get_mut(&id).unwrap();
+        j.advance(now, true, |_, _| Ok(()));
+        assert_eq!(j.first_result_id, 6);
+        let first = j.page(3, Cursor::First);
+        assert_eq!((first.start, first.end, first.has_next), (0, 3, true));
+        let last = j.page(3, Cursor::After(j.first_result_id + 5));
+        assert_eq!(
+            (last.start, last.end, last.has_prev, last.has_next),
+            (6, 7, true, false)
         );
     }
 }

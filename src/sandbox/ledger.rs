@@ -14,14 +14,20 @@ pub struct Wants {
     pub phone: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// One charge; it names what was charged for: a person, a company or an email.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Charge {
-    pub person_id: String,
-    /// `found`, `email` or `phone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// `found`, `email`, `phone`, `company` or `validation`.
     pub kind: &'static str,
     pub pool: &'static str,
     pub amount: f64,
-    /// `find` or `enrichment`.
+    /// `find`, `enrichment` or `validation`.
     pub via: &'static str,
 }
 
@@ -34,6 +40,7 @@ pub struct Ledger {
     email_halves: i64,
     phone: i64,
     found_at: HashMap<u32, Instant>,
+    company_found_at: HashMap<u32, Instant>,
     email_revealed: HashSet<u32>,
     phone_revealed: HashSet<u32>,
     pub charges: Vec<Charge>,
@@ -45,6 +52,7 @@ impl Ledger {
             email_halves: (email_credits * 2.0).floor() as i64,
             phone: phone_credits.floor() as i64,
             found_at: HashMap::new(),
+            company_found_at: HashMap::new(),
             email_revealed: HashSet::new(),
             phone_revealed: HashSet::new(),
             charges: Vec::new(),
@@ -90,11 +98,12 @@ impl Ledger {
         self.phone -= i64::from(phone);
         let mut record = |kind, pool, amount| {
             self.charges.push(Charge {
-                person_id: person_id.to_string(),
+                person_id: Some(person_id.to_string()),
                 kind,
                 pool,
                 amount,
                 via,
+                ..Charge::default()
             })
         };
         if found {
@@ -109,6 +118,58 @@ impl Ledger {
             record("phone", "phone", 1.0);
             self.phone_revealed.insert(person);
         }
+        Ok(())
+    }
+
+    /// Charges an enriched company `cost` email credits (a multiple of 0.5), once per company per 24 h as for
+    /// a found person.
+    pub fn charge_company(
+        &mut self,
+        company: u32,
+        company_id: &str,
+        cost: f64,
+        now: Instant,
+    ) -> Result<(), Insufficient> {
+        let due = self
+            .company_found_at
+            .get(&company)
+            .is_none_or(|t| now.duration_since(*t) >= FOUND_WINDOW);
+        let halves = (cost * 2.0).round() as i64;
+        if !due || halves == 0 {
+            return Ok(());
+        }
+        self.take_email_halves(halves)?;
+        self.company_found_at.insert(company, now);
+        self.charges.push(Charge {
+            company_id: Some(company_id.to_string()),
+            kind: "company",
+            pool: "email",
+            amount: cost,
+            via: "enrichment",
+            ..Charge::default()
+        });
+        Ok(())
+    }
+
+    /// Charges one validated email one email credit: every validation costs, repeated or not.
+    pub fn charge_validation(&mut self, email: &str) -> Result<(), Insufficient> {
+        self.take_email_halves(2)?;
+        self.charges.push(Charge {
+            email: Some(email.to_string()),
+            kind: "validation",
+            pool: "email",
+            amount: 1.0,
+            via: "validation",
+            ..Charge::default()
+        });
+        Ok(())
+    }
+
+    fn take_email_halves(&mut self, halves: i64) -> Result<(), Insufficient> {
+        if halves > self.email_halves {
+            return Err(Insufficient("email"));
+        }
+        self.email_halves -= halves;
         Ok(())
     }
 }
@@ -154,5 +215,21 @@ mod tests {
         l.charge(1, "p", Wants::default(), "find", now).unwrap();
         assert_eq!(l.email_credits(), 0.5);
         assert!(l.charges.iter().all(|c| c.amount > 0.0));
+    }
+
+    #[test]
+    fn companies_are_charged_once_a_day_and_validations_every_time() {
+        let mut l = Ledger::new(3.0, 0.0);
+        let now = Instant::now();
+        l.charge_company(1, "c1", 1.5, now).unwrap();
+        l.charge_company(1, "c1", 1.5, now).unwrap();
+        assert_eq!(l.email_credits(), 1.5);
+        l.charge_validation("a@b.co").unwrap();
+        assert_eq!(l.charge_validation("a@b.co"), Err(Insufficient("email")));
+        assert_eq!(l.email_credits(), 0.5);
+        assert_eq!(l.charge_company(2, "c2", 1.0, now), Err(Insufficient("email")));
+        l.charge_company(2, "c2", 0.0, now).unwrap();
+        let kinds: Vec<_> = l.charges.iter().map(|c| (c.kind, c.via)).collect();
+        assert_eq!(kinds, [("company", "enrichment"), ("validation", "validation")]);
     }
 }

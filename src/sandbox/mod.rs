@@ -3,9 +3,11 @@
 //! responses and a request log. It runs on its own threads, so it serves while Python waits on it.
 
 mod capture;
+mod companies;
 pub mod data;
 mod error;
 mod faults;
+mod job_routes;
 pub mod jobs;
 mod ledger;
 mod limits;
@@ -14,6 +16,8 @@ mod routes;
 mod server;
 pub mod settings;
 mod state;
+pub mod validation;
+mod validations;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

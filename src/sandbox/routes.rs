@@ -5,25 +5,28 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State as AxState};
-use axum::http::{header, HeaderMap, HeaderValue, Response};
+use axum::extract::{Query, State as AxState};
+use axum::http::Response;
 use axum::routing::get;
 use axum::Router;
-use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::data::{normalize, Dataset, Reveal};
 use super::error::{ApiError, ErrorItem};
 use super::faults::chance;
-use super::jobs::{Cursor, Job, NewJob, Outcome};
+use super::job_routes::{by_id_routes, check_item, create_route, input_list, reject_unknown_keys, unidentified, Draft};
+use super::jobs::{Kind, Outcome, COMPANY_JOBS, PEOPLE_JOBS, VALIDATIONS};
 use super::ledger::{Insufficient, Wants};
 use super::reply;
 use super::state::State;
+use super::{companies, validations};
 // The API contract's one list of lead fields, shared with the client.
 use crate::core::lead::LEAD_KEYS;
 
-type Shared = Arc<State>;
+pub type Shared = Arc<State>;
 type Params = Query<Vec<(String, String)>>;
+/// The query string as read, or why it could not be.
+pub type QueryResult = Result<Params, axum::extract::rejection::QueryRejection>;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -32,8 +35,13 @@ pub fn router(state: Shared) -> Router {
         .route("/people/find", get(find_person))
         .route("/companies/find", get(find_company))
         .route("/people/search", axum::routing::post(search_people))
-        .route("/people/enrichment-requests", axum::routing::post(create_job))
-        .route("/people/enrichment-requests/{id}", get(get_job).patch(cancel_job))
+        .route("/companies/search", axum::routing::post(companies::search))
+        .route(PEOPLE_JOBS, create_route(PEOPLE_JOBS, people_job))
+        .route(&format!("{PEOPLE_JOBS}/{{id}}"), by_id_routes(PEOPLE_JOBS))
+        .route(COMPANY_JOBS, create_route(COMPANY_JOBS, companies::job))
+        .route(&format!("{COMPANY_JOBS}/{{id}}"), by_id_routes(COMPANY_JOBS))
+        .route(VALIDATIONS, create_route(VALIDATIONS, validations::job))
+        .route(&format!("{VALIDATIONS}/{{id}}"), by_id_routes(VALIDATIONS))
         .route("/account-info", get(account_info))
         .route("/openapi.json", get(openapi))
         // The server front enforces `max_body_bytes` with the API's error envelope; axum's own 2 MB cap would not.
@@ -41,16 +49,16 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-fn answer(state: &State, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+pub fn answer(state: &State, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(|e| reply::error(&e, &state.settings.read().content_type))
 }
 
-fn ok(state: &State, status: u16, value: &Value) -> Response<Body> {
+pub fn ok(state: &State, status: u16, value: &Value) -> Response<Body> {
     reply::json(status, value, &state.settings.read().content_type)
 }
 
 /// Query parameters, first value of each, trimmed, empty ones dropped.
-fn params(q: Result<Params, axum::extract::rejection::QueryRejection>) -> Result<HashMap<String, String>, ApiError> {
+pub fn params(q: QueryResult) -> Result<HashMap<String, String>, ApiError> {
     let Query(pairs) = q.map_err(|e| ErrorItem::unsupported(format!("The query string could not be read: {e}")))?;
     let mut out = HashMap::new();
     for (k, v) in pairs {
@@ -74,7 +82,7 @@ fn flag(p: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
     }
 }
 
-fn insufficient(pool: Insufficient) -> ErrorItem {
+pub fn insufficient(pool: Insufficient) -> ErrorItem {
     ErrorItem::new(
         402,
         "insufficient_credits",
@@ -198,7 +206,7 @@ async fn find_company(
     answer(&s, result)
 }
 
-fn parse_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+pub fn parse_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ErrorItem::unsupported("The request body must be a JSON object.")
@@ -338,79 +346,65 @@ fn search_inner(s: &State, body: &Bytes) -> Result<Response<Body>, ApiError> {
             filter.exact.push((w, f));
         }
     }
-    let page = bounded_int(&body, "page", 1, u32::MAX as u64)?;
-    let page_size = bounded_int(&body, "page_size", 10, 100)?;
+    let window = SearchPage::of(&body)?;
     let data = s.data.read();
-    let skip = (page - 1).saturating_mul(page_size);
-    let mut total = 0u64;
-    let mut results = Vec::new();
-    for i in 0..data.people.len() as u32 {
-        if filter.matches(&data, i) {
-            if total >= skip && total < skip + page_size {
-                results.push(data.person_json(i, Reveal::default()));
-            }
-            total += 1;
-        }
-    }
-    let value = json!({
-        "object": "person_search_result",
-        "results": results,
-        "_pagination": {"page": page, "page_size": page_size, "total_pages": total.div_ceil(page_size), "total": total},
+    let matches = (0..data.people.len() as u32).filter(|&i| filter.matches(&data, i));
+    let value = window.answer("person_search_result", matches, |i| {
+        data.person_json(i, Reveal::default())
     });
     Ok(ok(s, 200, &value))
 }
 
+/// The page a search asks for (`page`, `page_size`), and how its answer is put together.
+pub struct SearchPage {
+    page: u64,
+    size: u64,
+}
+
+impl SearchPage {
+    pub fn of(body: &Map<String, Value>) -> Result<SearchPage, ApiError> {
+        Ok(SearchPage {
+            page: bounded_int(body, "page", 1, u32::MAX as u64)?,
+            size: bounded_int(body, "page_size", 10, 100)?,
+        })
+    }
+
+    /// The search result of `object` for this page of `matches`, rendering only the records on it.
+    pub fn answer<T>(&self, object: &str, matches: impl Iterator<Item = T>, render: impl Fn(T) -> Value) -> Value {
+        let skip = (self.page - 1).saturating_mul(self.size);
+        let mut total = 0u64;
+        let mut results = Vec::new();
+        for m in matches {
+            if (skip..skip + self.size).contains(&total) {
+                results.push(render(m));
+            }
+            total += 1;
+        }
+        json!({
+            "object": object,
+            "results": results,
+            "_pagination": {"page": self.page, "page_size": self.size, "total_pages": total.div_ceil(self.size), "total": total},
+        })
+    }
+}
+
 /// Checks one lead, returning its echo (the string fields as sent) or what is wrong with it.
 fn check_lead(i: usize, lead: &Value, errors: &mut Vec<ErrorItem>) -> Option<Map<String, Value>> {
-    let Value::Object(m) = lead else {
-        errors.push(
-            ErrorItem::unsupported(format!("Lead {i} must be an object with lead fields."))
-                .pointer(format!("/leads/{i}")),
-        );
-        return None;
-    };
-    let before = errors.len();
-    let mut echo = Map::new();
-    for (k, v) in m {
-        if !LEAD_KEYS.contains(&k.as_str()) {
-            errors.push(
-                ErrorItem::unsupported(format!(
-                    "Lead {i} has an unknown field `{k}`; lead fields are {}.",
-                    LEAD_KEYS.join(", ")
-                ))
-                .pointer(format!("/leads/{i}/{k}")),
-            );
-            continue;
-        }
-        match v {
-            Value::Null => {}
-            Value::String(s) if s.trim().is_empty() => {}
-            Value::String(_) => {
-                echo.insert(k.clone(), v.clone());
-            }
-            _ => errors.push(
-                ErrorItem::unsupported(format!("Lead {i} field `{k}` must be a string."))
-                    .pointer(format!("/leads/{i}/{k}")),
-            ),
-        }
-    }
+    let echo = check_item("leads", i, lead, LEAD_KEYS, errors)?;
     let has = |k: &str| echo.contains_key(k);
     let identified = has("email")
         || has("linkedin_url")
         || has("linkedin_id")
         || ((has("name") || has("title")) && (has("company_name") || has("company_domain")));
-    if errors.len() == before && !identified {
-        errors.push(
-            ErrorItem::new(
-                400,
-                "missing_field",
-                "Missing field",
-                format!("Lead {i} needs `email`, `linkedin_url` (or `linkedin_id`), or `name` with `company_name` or `company_domain`."),
-            )
-            .pointer(format!("/leads/{i}")),
-        );
+    if !identified {
+        errors.push(unidentified(
+            "leads",
+            i,
+            format!("Lead {i} needs `email`, `linkedin_url` (or `linkedin_id`), or `name` with `company_name` or `company_domain`."),
+        ));
+        return None;
     }
-    (errors.len() == before).then_some(echo)
+    Some(echo)
 }
 
 fn match_lead(data: &Dataset, lead: &Map<String, Value>) -> Outcome {
@@ -445,69 +439,29 @@ fn match_lead(data: &Dataset, lead: &Map<String, Value>) -> Outcome {
     }
 }
 
-async fn create_job(AxState(s): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response<Body> {
-    answer(&s, create_job_inner(&s, &headers, &body))
-}
+/// Members of a people enrichment request body.
+const PEOPLE_JOB_KEYS: &[&str] = &["leads", "reveal_email", "reveal_phone_numbers"];
 
-fn create_job_inner(s: &State, headers: &HeaderMap, body: &Bytes) -> Result<Response<Body>, ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if let Some(k) = &key {
-        let jobs = s.jobs.lock();
-        if let Some(job) = jobs.by_idempotency_key.get(k).and_then(|id| jobs.jobs.get(id)) {
-            return Ok(job_created(s, job));
-        }
-    }
-    let body = parse_body(body)?;
-    let settings = s.settings();
-    let mut errors = Vec::new();
-    let reveal = |k: &str, errors: &mut Vec<ErrorItem>| match body.get(k) {
+fn reveal_flag(body: &Map<String, Value>, k: &str, errors: &mut Vec<ErrorItem>) -> bool {
+    match body.get(k) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
             errors.push(ErrorItem::unsupported(format!("`{k}` must be true or false.")).pointer(format!("/{k}")));
             false
         }
+    }
+}
+
+/// Checks a people enrichment request and matches its leads.
+fn people_job(s: &State, body: &Map<String, Value>) -> Result<Draft, ApiError> {
+    reject_unknown_keys(body, PEOPLE_JOB_KEYS)?;
+    let mut errors = Vec::new();
+    let kind = Kind::People {
+        reveal_email: reveal_flag(body, "reveal_email", &mut errors),
+        reveal_phone_numbers: reveal_flag(body, "reveal_phone_numbers", &mut errors),
     };
-    let reveal_email = reveal("reveal_email", &mut errors);
-    let reveal_phone_numbers = reveal("reveal_phone_numbers", &mut errors);
-    let leads = match body.get("leads") {
-        Some(Value::Array(l)) if l.is_empty() => {
-            return Err(ErrorItem::new(
-                400,
-                "missing_field",
-                "Missing field",
-                "`leads` must hold at least one lead.",
-            )
-            .pointer("/leads")
-            .into());
-        }
-        Some(Value::Array(l)) if l.len() > settings.max_leads => {
-            return Err(
-                ErrorItem::unsupported(format!("Number of leads exceeds {} limit", settings.max_leads))
-                    .pointer("/leads")
-                    .into(),
-            );
-        }
-        Some(Value::Array(l)) => l,
-        None | Some(Value::Null) => {
-            return Err(ErrorItem::new(
-                400,
-                "missing_field",
-                "Missing field",
-                "`leads` is required: a list of lead objects.",
-            )
-            .pointer("/leads")
-            .into());
-        }
-        Some(_) => {
-            return Err(ErrorItem::unsupported("`leads` must be a list of lead objects.")
-                .pointer("/leads")
-                .into())
-        }
-    };
+    let leads = input_list(body, "leads", "lead", s.settings.read().max_leads)?;
     let echoes: Vec<Option<Map<String, Value>>> = leads
         .iter()
         .enumerate()
@@ -517,263 +471,15 @@ fn create_job_inner(s: &State, headers: &HeaderMap, body: &Bytes) -> Result<Resp
         errors.truncate(100);
         return Err(ApiError::many(errors));
     }
-    let leads: Vec<Map<String, Value>> = echoes.into_iter().flatten().collect();
+    let inputs: Vec<Map<String, Value>> = echoes.into_iter().flatten().collect();
     if s.ledger.lock().email_credits() < 0.5 {
         return Err(insufficient(Insufficient("email")).into());
     }
     let outcomes = {
         let data = s.data.read();
-        leads.iter().map(|l| match_lead(&data, l)).collect()
+        inputs.iter().map(|l| match_lead(&data, l)).collect()
     };
-    let mut jobs = s.jobs.lock();
-    // A concurrent retry with the same key may have won the race while the leads were matched.
-    if let Some(job) = key
-        .as_ref()
-        .and_then(|k| jobs.by_idempotency_key.get(k))
-        .and_then(|id| jobs.jobs.get(id))
-    {
-        return Ok(job_created(s, job));
-    }
-    let fails_roll = chance(s.seed, jobs.jobs.len() as u64 + 1, 7);
-    let id = jobs.create(
-        NewJob {
-            leads,
-            outcomes,
-            reveal_email,
-            reveal_phone_numbers,
-            progression: settings.job_progression,
-            fails: fails_roll < settings.job_error_rate,
-        },
-        Instant::now(),
-    );
-    if let Some(k) = key {
-        jobs.by_idempotency_key.insert(k, id);
-    }
-    Ok(job_created(s, &jobs.jobs[&id]))
-}
-
-fn job_path(id: u64) -> String {
-    format!("/people/enrichment-requests/{id}")
-}
-
-fn job_created(s: &State, job: &Job) -> Response<Body> {
-    let value = json!({
-        "id": job.id,
-        "object": "person_enrichment",
-        "status": job.status.as_str(),
-        "results": [],
-        "_links": {"self": {"href": job_path(job.id)}},
-    });
-    let mut r = ok(s, 202, &value);
-    r.headers_mut().insert(
-        header::LOCATION,
-        HeaderValue::from_str(&job_path(job.id)).expect("ascii path"),
-    );
-    r
-}
-
-fn cursor(p: &HashMap<String, String>) -> Result<(usize, Cursor), ApiError> {
-    let int = |k: &str| -> Result<Option<u64>, ApiError> {
-        p.get(k)
-            .map(|v| {
-                v.parse::<u64>().map_err(|_| {
-                    ErrorItem::unsupported(format!("`{k}` must be a result id (a whole number), got `{v}`."))
-                        .parameter(k)
-                        .into()
-                })
-            })
-            .transpose()
-    };
-    let size = match int("page[size]")? {
-        None => 100,
-        Some(n @ 1..=100) => n as usize,
-        Some(n) => {
-            return Err(
-                ErrorItem::unsupported(format!("`page[size]` must be from 1 to 100, got {n}."))
-                    .parameter("page[size]")
-                    .into(),
-            )
-        }
-    };
-    let c = match (int("page[after]")?, int("page[before]")?) {
-        (Some(_), Some(_)) => {
-            return Err(
-                ErrorItem::unsupported("Give `page[after]` or `page[before]`, not both.")
-                    .parameter("page[before]")
-                    .into(),
-            )
-        }
-        (Some(a), None) => Cursor::After(a),
-        (None, Some(b)) => Cursor::Before(b),
-        (None, None) => Cursor::First,
-    };
-    Ok((size, c))
-}
-
-fn job_id(raw: &str) -> Result<u64, ApiError> {
-    raw.parse().map_err(|_| not_found_job(raw))
-}
-
-fn not_found_job(raw: &str) -> ApiError {
-    ErrorItem::new(
-        404,
-        "enrichment_request_not_found",
-        "Enrichment request not found",
-        format!("There is no enrichment request with id `{raw}`."),
-    )
-    .into()
-}
-
-/// Moves a job on, charging its new results.
-fn advance(s: &State, job: &mut Job, poll: bool) {
-    let data = s.data.read();
-    let mut ledger = s.ledger.lock();
-    let now = Instant::now();
-    let wants = Wants {
-        email: job.reveal_email,
-        phone: job.reveal_phone_numbers,
-    };
-    job.advance(now, poll, |outcome| match outcome {
-        Outcome::Enriched(i) => {
-            let p = &data.people[i as usize];
-            let w = Wants {
-                email: wants.email && p.email.is_some(),
-                phone: wants.phone && p.phone_count > 0,
-            };
-            ledger.charge(i, &p.id, w, "enrichment", now).map_err(insufficient)
-        }
-        _ => Ok(()),
-    });
-}
-
-#[derive(serde::Serialize)]
-struct ResultOut<'a> {
-    id: u64,
-    #[serde(flatten)]
-    lead: &'a Map<String, Value>,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<Arc<RawValue>>,
-}
-
-#[derive(serde::Serialize)]
-struct JobOut<'a> {
-    id: u64,
-    object: &'static str,
-    status: &'static str,
-    results: Vec<ResultOut<'a>>,
-    #[serde(rename = "_links")]
-    links: Map<String, Value>,
-    #[serde(rename = "_errors", skip_serializing_if = "Vec::is_empty")]
-    errors: Vec<Value>,
-}
-
-fn job_page(s: &State, job: &Job, size: usize, c: Cursor) -> Response<Body> {
-    let path = job_path(job.id);
-    let mut links = Map::new();
-    links.insert("self".into(), json!({"href": path}));
-    let mut results = Vec::new();
-    if job.status.is_terminal() {
-        let page = job.page(size, c);
-        let data = s.data.read();
-        let reveal = Reveal {
-            email: job.reveal_email,
-            phone_numbers: job.reveal_phone_numbers,
-        };
-        for i in page.start..page.end {
-            let (status, result) = match job.outcomes[i] {
-                Outcome::Enriched(p) => ("enriched", Some(s.person_raw(&data, p, reveal))),
-                Outcome::NotFound => ("not_found", None),
-                Outcome::GdprRemoved => ("gdpr_removed", None),
-            };
-            results.push(ResultOut {
-                id: job.first_result_id + i as u64,
-                lead: &job.leads[i],
-                status,
-                result,
-            });
-        }
-        if page.has_next {
-            let last = job.first_result_id + page.end as u64 - 1;
-            links.insert(
-                "next".into(),
-                json!({"href": format!("{path}?page[size]={size}&page[after]={last}")}),
-            );
-        }
-        if page.has_prev {
-            let first = job.first_result_id + page.start as u64;
-            links.insert(
-                "prev".into(),
-                json!({"href": format!("{path}?page[size]={size}&page[before]={first}")}),
-            );
-        }
-    }
-    let out = JobOut {
-        id: job.id,
-        object: "person_enrichment",
-        status: job.status.as_str(),
-        results,
-        links,
-        errors: job.errors.iter().map(ErrorItem::to_json).collect(),
-    };
-    let body = serde_json::to_vec(&out).expect("a page serialises");
-    let mut r = reply::bytes(200, body, &s.settings.read().content_type);
-    if !job.status.is_terminal() {
-        r.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(s.settings.read().poll_retry_after),
-        );
-    }
-    r
-}
-
-async fn get_job(
-    AxState(s): AxState<Shared>,
-    Path(raw): Path<String>,
-    q: Result<Params, axum::extract::rejection::QueryRejection>,
-) -> Response<Body> {
-    let result = (|| {
-        let id = job_id(&raw)?;
-        let (size, c) = cursor(&params(q)?)?;
-        let mut jobs = s.jobs.lock();
-        let job = jobs.jobs.get_mut(&id).ok_or_else(|| not_found_job(&raw))?;
-        advance(&s, job, true);
-        Ok(job_page(&s, job, size, c))
-    })();
-    answer(&s, result)
-}
-
-async fn cancel_job(AxState(s): AxState<Shared>, Path(raw): Path<String>, body: Bytes) -> Response<Body> {
-    let result = (|| {
-        let id = job_id(&raw)?;
-        let body = parse_body(&body)?;
-        match body.get("status") {
-            Some(Value::String(v)) if v == "canceled" => {}
-            Some(v) => {
-                return Err(
-                    ErrorItem::unsupported(format!("Only `\"status\": \"canceled\"` is supported, got {v}."))
-                        .pointer("/status")
-                        .into(),
-                )
-            }
-            None => {
-                return Err(ErrorItem::new(
-                    400,
-                    "missing_field",
-                    "Missing field",
-                    "Send `{\"status\": \"canceled\"}` to cancel.",
-                )
-                .pointer("/status")
-                .into())
-            }
-        }
-        let mut jobs = s.jobs.lock();
-        let job = jobs.jobs.get_mut(&id).ok_or_else(|| not_found_job(&raw))?;
-        advance(&s, job, false);
-        job.cancel();
-        Ok(job_page(&s, job, 100, Cursor::First))
-    })();
-    answer(&s, result)
+    Ok(Draft { kind, inputs, outcomes })
 }
 
 async fn account_info(AxState(s): AxState<Shared>) -> Response<Body> {

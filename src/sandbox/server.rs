@@ -26,6 +26,9 @@ use super::reply;
 use super::settings::Settings;
 use super::state::State;
 
+/// The routes paced by the search rate limit as well as the overall one.
+const SEARCH_ROUTES: &[&str] = &["/people/search", "/companies/search"];
+
 /// The routes and the methods each takes; `{id}` stands for one path segment.
 const ROUTES: &[(&str, &[&str])] = &[
     ("/people/find", &["GET"]),
@@ -33,6 +36,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/people/search", &["POST"]),
     ("/people/enrichment-requests", &["POST"]),
     ("/people/enrichment-requests/{id}", &["GET", "PATCH"]),
+    ("/companies/search", &["POST"]),
+    ("/companies/enrichment-requests", &["POST"]),
+    ("/companies/enrichment-requests/{id}", &["GET", "PATCH"]),
+    ("/email-validations", &["POST"]),
+    ("/email-validations/{id}", &["GET", "PATCH"]),
     ("/account-info", &["GET"]),
     ("/openapi.json", &["GET"]),
 ];
@@ -345,7 +353,7 @@ async fn respond(
             .into();
         return reply::error(&e, ct).into();
     }
-    if let Err(wait) = state.limits.read().check(template == "/people/search") {
+    if let Err(wait) = state.limits.read().check(SEARCH_ROUTES.contains(&template)) {
         let secs = settings
             .rate_limit_retry_after
             .unwrap_or_else(|| retry_after_secs(wait));

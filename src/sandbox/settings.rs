@@ -27,6 +27,12 @@ pub struct Settings {
     pub poll_retry_after: u64,
     pub job_error_rate: f64,
     pub max_leads: usize,
+    /// Email credits per enriched company (a multiple of 0.5), once per company per 24 h.
+    pub company_enrichment_cost: f64,
+    /// Emails accepted for validation per `validation_window_seconds` (a sliding window); `None` turns it off.
+    pub validations_per_hour: Option<u32>,
+    /// The validation limit's window: an hour, scaled down in tests.
+    pub validation_window_seconds: f64,
     pub max_body_bytes: usize,
     pub fault_rate: f64,
     pub fault_statuses: Vec<u16>,
@@ -57,6 +63,9 @@ impl Default for Settings {
             poll_retry_after: 1,
             job_error_rate: 0.0,
             max_leads: 10_000,
+            company_enrichment_cost: 1.0,
+            validations_per_hour: Some(15_000),
+            validation_window_seconds: 3600.0,
             max_body_bytes: 16 * 1024 * 1024,
             fault_rate: 0.0,
             fault_statuses: vec![500, 502, 503],
@@ -64,7 +73,7 @@ impl Default for Settings {
             truncate_rate: 0.0,
             latency: 0.0,
             latency_jitter: 0.0,
-            content_type: "application/json".into(),
+            content_type: "application/vnd.amp+json".into(),
             capture_limit: 100_000,
         }
     }
@@ -110,12 +119,13 @@ impl Settings {
         for (name, w) in [
             ("rate_limit_window", self.rate_limit_window),
             ("search_rate_limit_window", self.search_rate_limit_window),
+            ("validation_window_seconds", self.validation_window_seconds),
         ] {
             if !(w.is_finite() && w > 0.0) {
                 return Err(format!("`{name}` is a positive number of seconds, got {w}"));
             }
         }
-        if self.rate_limit == Some(0) || self.search_rate_limit == Some(0) {
+        if self.rate_limit == Some(0) || self.search_rate_limit == Some(0) || self.validations_per_hour == Some(0) {
             return Err("a rate limit of 0 would refuse everything; use None to turn a limit off".into());
         }
         for (name, v) in [("latency", self.latency), ("latency_jitter", self.latency_jitter)] {
@@ -131,6 +141,13 @@ impl Settings {
         }
         if self.fault_rate > 0.0 && self.fault_statuses.is_empty() {
             return Err("`fault_rate` needs at least one status in `fault_statuses`".into());
+        }
+        let cost = self.company_enrichment_cost;
+        // The email pool counts half credits (a found person costs 0.5), so a cost must be a whole number of them.
+        if !(cost.is_finite() && cost >= 0.0 && (cost * 2.0).fract() == 0.0) {
+            return Err(format!(
+                "`company_enrichment_cost` is email credits in steps of 0.5 (0, 0.5, 1, ...), got {cost}"
+            ));
         }
         if self.max_leads == 0 || self.max_body_bytes < 1024 {
             return Err("`max_leads` must be positive and `max_body_bytes` at least 1024".into());
@@ -159,5 +176,13 @@ mod tests {
         assert!(s.merged(json!({"fault_rate": 2})).unwrap_err().contains("fraction"));
         assert!(s.merged(json!({"job_progression": "sometimes"})).is_err());
         assert!(s.merged(json!({"rate_limit": null})).unwrap().rate_limit.is_none());
+        assert!(s.merged(json!({"company_enrichment_cost": 0.3})).is_err());
+        assert!(s.merged(json!({"validation_window_seconds": 0})).is_err());
+        assert!(s.merged(json!({"validations_per_hour": 0})).is_err());
+        let m = s
+            .merged(json!({"company_enrichment_cost": 2.5, "validations_per_hour": null}))
+            .unwrap();
+        assert_eq!((m.company_enrichment_cost, m.validations_per_hour), (2.5, None));
+        assert_eq!(s.content_type, "application/vnd.amp+json");
     }
 }

@@ -49,7 +49,7 @@ impl State {
             data: RwLock::new(data),
             limits: RwLock::new(Limits::new(&settings)),
             ledger: Mutex::new(Ledger::new(settings.email_credits, settings.phone_credits)),
-            jobs: Mutex::new(JobStore::default()),
+            jobs: Mutex::new(JobStore::new(seed)),
             scripts: Mutex::new(Scripts::default()),
             log: Mutex::new(Log::new(settings.capture_limit)),
             reveals_delayed: Mutex::new(HashSet::new()),
@@ -122,7 +122,7 @@ impl State {
     /// empty request log.
     pub fn reset(&self) {
         let settings = self.settings();
-        *self.jobs.lock() = JobStore::default();
+        *self.jobs.lock() = JobStore::new(self.seed);
         *self.ledger.lock() = Ledger::new(settings.email_credits, settings.phone_credits);
         *self.limits.write() = Limits::new(&settings);
         self.scripts.lock().clear();

@@ -64,3 +64,28 @@ def all_results(api: httpx.Client, first_page: dict[str, Any]) -> list[dict[str,
         page = r.json()
         results.extend(page["results"])
     return results
+
+
+COMPANY_JOBS = "/companies/enrichment-requests"
+VALIDATIONS = "/email-validations"
+TERMINAL = ("completed", "canceled", "error")
+
+
+def start(api: httpx.Client, path: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+    """Creates a job of any kind (202 expected) and returns its body."""
+    r = api.post(path, json=body, headers=headers or None)
+    assert r.status_code == 202, r.text[:1000]
+    assert r.headers["location"] == r.json()["_links"]["self"]["href"]
+    job: dict[str, Any] = r.json()
+    return job
+
+
+def finish(api: httpx.Client, href: str, limit: int = 50, **params: Any) -> dict[str, Any]:
+    """Polls a job of any kind at ``href`` until it reaches a terminal status; returns the last body."""
+    for _ in range(limit):
+        r = api.get(href, params=params)
+        assert r.status_code == 200, r.text[:1000]
+        body: dict[str, Any] = r.json()
+        if body["status"] in TERMINAL:
+            return body
+    raise AssertionError(f"{href} did not finish in {limit} polls")

@@ -165,7 +165,7 @@ def test_body_over_the_limit_is_413(api: httpx.Client) -> None:
 
 def test_error_envelope_is_exact(api: httpx.Client) -> None:
     r = api.get("/people/find")
-    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-type"] == "application/vnd.amp+json"
     body = r.json()
     assert body == {
         "object": "error",

@@ -25,6 +25,13 @@ ROUTES = {
     ("POST", "/people/enrichment-requests"),
     ("GET", "/people/enrichment-requests/{id}"),
     ("PATCH", "/people/enrichment-requests/{id}"),
+    ("POST", "/companies/search"),
+    ("POST", "/companies/enrichment-requests"),
+    ("GET", "/companies/enrichment-requests/{id}"),
+    ("PATCH", "/companies/enrichment-requests/{id}"),
+    ("POST", "/email-validations"),
+    ("GET", "/email-validations/{id}"),
+    ("PATCH", "/email-validations/{id}"),
     ("GET", "/account-info"),
     ("GET", "/openapi.json"),
 }
@@ -264,5 +271,31 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(tmp_path: Path
         proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
         output = proc.stdout + proc.stderr
         assert proc.returncode == 0, output
-        assert "Operations:" in output and "7 selected" in output, output
+        assert "Operations:" in output and "14 selected" in output, output
         assert len(sb.requests) > 100  # it really exercised the sandbox
+
+
+def test_company_and_validation_responses_conform(sb: Sandbox, api: httpx.Client, doc: dict[str, Any]) -> None:
+    cj, vj = "/companies/enrichment-requests", "/email-validations"
+    sb.configure(job_progression="polls:2")
+    for template, body in (
+        (cj, {"companies": [{"domain": "techco.com"}, {"name": "No Such Co"}, {"linkedin_url": "x"}]}),
+        (vj, {"emails": [{"email": "jane@techco.com"}, {"email": "junk"}]}),
+    ):
+        r = api.post(template, json=body)
+        check_response(doc, template, r)
+        href = r.json()["_links"]["self"]["href"]
+        check_response(doc, f"{template}/{{id}}", api.get(href))  # processing
+        check_response(doc, f"{template}/{{id}}", api.get(href, params={"page[size]": 1}))  # completed
+        check_response(doc, f"{template}/{{id}}", api.patch(href, json={"status": "canceled"}))
+        check_response(doc, f"{template}/{{id}}", api.patch(href, json={}))
+        check_response(doc, f"{template}/{{id}}", api.get(f"{template}/999"))
+        for bad in ({}, {"x": 1}, {next(iter(body)): [{}]}):
+            check_response(doc, template, api.post(template, json=bad))
+    sb.configure(validations_per_hour=1)
+    check_response(doc, vj, api.post(vj, json={"emails": [{"email": "a@b.co"}] * 2}))
+    check_response(doc, vj, api.post(vj, json={"emails": [{"email": "a@b.co"}]}))
+    check_response(doc, vj, api.post(vj, json={"emails": [{"email": "a@b.co"}]}))  # 429
+    t = "/companies/search"
+    for search in ({}, {"company_names": "a", "page_size": 100}, {"company_types": 1}, {"page": 0}):
+        check_response(doc, t, api.post(t, json=search))

@@ -221,7 +221,7 @@ def test_malformed_fault(sb: Sandbox, api: httpx.Client, person: dict[str, Any])
     sb.script("GET /people/find", [{"fault": "malformed"}])
     r = find(api, person)
     assert r.status_code == 200
-    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-type"] == "application/vnd.amp+json"
     with pytest.raises(json.JSONDecodeError):
         r.json()
 

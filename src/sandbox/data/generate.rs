@@ -23,7 +23,7 @@ pub(super) fn rng(seed: u64, stream: u64, index: u64) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(mixed)
 }
 
-pub(super) fn uuid(seed: u64, index: u64) -> String {
+pub(crate) fn uuid(seed: u64, index: u64) -> String {
     let mut r = rng(seed, 99, index);
     let bytes: [u8; 16] = r.random();
     uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+pub(crate) use generate::uuid;
 pub use render::Reveal;
 
 /// A company: the fields search and matching read, and where the rest of the record comes from.
