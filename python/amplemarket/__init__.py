@@ -9,6 +9,8 @@
     company = amplemarket.Company.find(domain="techco.com", client=client)
     for p in amplemarket.Person.search_iter(person_titles=["CEO"], max_results=200, client=client):
         ...
+    companies = amplemarket.Company.enrich(["techco.com"], client=client)
+    checked = amplemarket.validate_emails(["jane@techco.com"], client=client)
 
 Every call has an awaitable twin (``find_async`` ...). ``amplemarket.testing.Sandbox`` runs a faithful local
 emulator of the API for tests and demos.
