@@ -1,5 +1,7 @@
 """Type stubs for the Rust extension ``amplemarket._core``."""
 
+import os
+import pathlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar, final, overload
 
@@ -10,6 +12,7 @@ _Progress = bool | Callable[[str, int, int], object] | None
 # RecordBatchReader, or any object with ``__arrow_c_stream__`` (duckdb, arro3, nanoarrow).
 _Table = Any
 _Columns = Mapping[str, str | None] | None
+_Credits = float | Mapping[str, float] | None
 _R = TypeVar("_R")
 
 __all__ = [
@@ -18,6 +21,7 @@ __all__ = [
     "AsyncResultsIterator",
     "AsyncSearchIterator",
     "AsyncValidationResultsIterator",
+    "Cache",
     "Client",
     "Company",
     "CompanySearchIterator",
@@ -25,6 +29,7 @@ __all__ = [
     "EmailValidation",
     "EnrichmentJob",
     "EnrichmentResult",
+    "Estimate",
     "FindResult",
     "Person",
     "PhoneNumber",
@@ -38,7 +43,10 @@ __all__ = [
     "ValidationResultsIterator",
     "__version__",
     "_map_columns",
+    "check_company",
+    "check_email",
     "check_lead",
+    "estimate",
     "get_default_client",
     "sandbox_default_settings",
     "sandbox_openapi",
@@ -82,6 +90,10 @@ class Client:
             a dropped connection, a cut answer), sending its ``Idempotency-Key`` again so the server can answer with
             the job it started. The sandbox honours the key; the public API does not document it, so by default
             such a request is not repeated (it could charge twice) and its leads come back ``failed``.
+        cache: Remember the API's answers across calls, processes and restarts: ``True`` (a file in the user's
+            cache directory), a path, or an ``amplemarket.Cache``. Off by default.
+        max_credits: The most this client may spend, checked against each call's worst case before anything is
+            sent (``BudgetExceededError``): one number for each pool, or ``{"email": ..., "phone": ...}``.
     """
 
     def __new__(
@@ -97,6 +109,8 @@ class Client:
         rate_limit: bool | RateLimits = True,
         user_agent: str | None = None,
         trust_idempotency_key: bool = False,
+        cache: bool | str | os.PathLike[str] | Cache | None = None,
+        max_credits: _Credits = None,
     ) -> Client: ...
     def with_options(
         self,
@@ -121,6 +135,17 @@ class Client:
     @property
     def trust_idempotency_key(self) -> bool:
         """Whether enrichment requests cut short are repeated with their ``Idempotency-Key``."""
+    @property
+    def cache(self) -> Cache | None:
+        """The client's result cache, or ``None``."""
+    @property
+    def max_credits(self) -> dict[str, float] | None:
+        """The client's ``max_credits`` (``{"email": ..., "phone": ...}``, ``inf`` where not capped), or ``None``."""
+    @property
+    def spent(self) -> dict[str, float] | None:
+        """What the client's calls have spent at most so far (a call's worst case until its answers are in, then what
+        those answers can have cost), counted when it has ``max_credits``; ``None`` otherwise.
+        """
     @property
     def rate_limit(self) -> RateLimits | None: ...
     @property
@@ -151,6 +176,18 @@ def _map_columns(
     ``overrides`` (``column -> field``, ``None`` to leave one out) first, then the header names of exports. ``kind``
     is ``"lead"``, ``"company"`` or ``"email"``. Raises ``InvalidInputError`` for an override naming a missing
     column or a field that does not exist.
+    """
+
+def check_company(company: Mapping[str, Any] | str) -> dict[str, str]:
+    """Checks one company as ``Company.enrich`` and ``EnrichmentJob.create_companies`` do: known fields (``domain``,
+    ``linkedin_url``, ``name``), text values, a domain (a website URL is cut down to it), a LinkedIn URL that points
+    at LinkedIn, and at least one of them. A string is read as a domain. Returns the company as it would be sent, or
+    raises ``InvalidInputError`` saying what is wrong (``TypeError`` for something that is neither).
+    """
+
+def check_email(email: str) -> str:
+    """Checks one email as ``validate_emails`` does (``invalid`` otherwise, never sent): returns it trimmed, or raises
+    ``InvalidInputError`` saying why it is not an email address.
     """
 
 def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
@@ -573,6 +610,7 @@ class Person:
         reveal_phone_numbers: bool = False,
         concurrency: int = 8,
         columns: _Columns = None,
+        max_credits: _Credits = None,
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Results[FindResult]:
@@ -590,6 +628,7 @@ class Person:
         reveal_phone_numbers: bool = False,
         concurrency: int = 8,
         columns: _Columns = None,
+        max_credits: _Credits = None,
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Awaitable[Results[FindResult]]:
@@ -602,6 +641,7 @@ class Person:
         reveal_phone_numbers: bool = False,
         timeout: float | None = None,
         columns: _Columns = None,
+        max_credits: _Credits = None,
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Results[EnrichmentResult]:
@@ -622,6 +662,7 @@ class Person:
         reveal_phone_numbers: bool = False,
         timeout: float | None = None,
         columns: _Columns = None,
+        max_credits: _Credits = None,
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Awaitable[Results[EnrichmentResult]]:
@@ -633,8 +674,13 @@ class FindResult:
     ``error`` that query met; ``query`` is the query as given.
     """
 
-    def __new__(cls, query: Any, person: Person | None = None, error: BaseException | None = None) -> FindResult:
+    def __new__(
+        cls, query: Any, person: Person | None = None, error: BaseException | None = None, from_cache: bool = False
+    ) -> FindResult:
         """Built by ``find_many``; public so results pickle (back from a worker process) and can be faked in tests."""
+    @property
+    def from_cache(self) -> bool:
+        """Whether the client's result cache gave this answer (nothing was sent for it)."""
     @property
     def query(self) -> Any: ...
     @property
@@ -669,6 +715,9 @@ class EnrichmentResult:
         """The enriched company of a company enrichment; for a person, the company they work for."""
     @property
     def domain(self) -> str | None: ...
+    @property
+    def from_cache(self) -> bool:
+        """Whether the client's result cache gave this result (nothing was sent for it)."""
     @property
     def error(self) -> str | None:
         """Why this SDK could not send the lead (``invalid``) or its job failed (``failed``)."""
@@ -1046,6 +1095,9 @@ class ValidationResult:
     @property
     def status(self) -> str: ...
     @property
+    def from_cache(self) -> bool:
+        """Whether the client's result cache gave this result (nothing was sent for it)."""
+    @property
     def error(self) -> str | None: ...
     def to_dict(self) -> dict[str, Any]:
         """The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``)."""
@@ -1106,6 +1158,7 @@ class EmailValidation:
         validations_per_hour: int = 15000,
         timeout: float | None = None,
         columns: _Columns = None,
+        max_credits: _Credits = None,
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Results[ValidationResult]:
@@ -1125,6 +1178,7 @@ class EmailValidation:
         validations_per_hour: int = 15000,
         timeout: float | None = None,
         columns: _Columns = None,
+        max_credits: _Credits = None,
         progress: _Progress = None,
         client: Client | None = None,
     ) -> Awaitable[Results[ValidationResult]]:
@@ -1166,3 +1220,77 @@ class EmailValidation:
         """Async iterator form of ``results``."""
     def collect(self) -> Results[ValidationResult]:
         """Every result of the finished validation as ``Results``, ready for ``to_arrow()`` and the others."""
+
+@final
+class Cache:
+    """A result cache: a SQLite file remembering the API's answers (finds, enrichment results, validations and search
+    pages) across processes and restarts, so a re-run neither waits on the rate limit nor pays again. Give it to a
+    client: ``Client(cache=amplemarket.Cache("leads.sqlite3"))`` (or ``cache=True`` for the default file in the
+    user's cache directory, or ``cache="path"``).
+
+    ``ttl`` (seconds, 30 days by default) is how long a found answer is used, ``not_found_ttl`` (1 day) a
+    not-found one, ``search_ttl`` (1 hour) a search page. An answer made with more reveals serves a call asking for
+    fewer, never the reverse. Answers are kept per account (a hash of the API key, which the file never holds);
+    the file is readable by its owner only. A file that is not a cache, or one written by a newer release, raises
+    ``ConfigurationError``; a failure later (a full disk) warns once and the calls go on without the cache.
+    """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        ttl: float = 2592000.0,
+        not_found_ttl: float = 86400.0,
+        search_ttl: float = 3600.0,
+    ) -> Cache: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """Where the file is."""
+    def stats(self) -> dict[str, Any]:
+        """``entries`` and ``bytes`` of the file, and this process's ``hits``, ``misses``, ``requests_saved`` and
+        ``credits_saved`` (the worst-case credits the answers from the cache would have cost).
+        """
+    def clear(self, older_than: float | None = None) -> int:
+        """Deletes the stored answers (``older_than``: only those stored more than that many seconds ago) and returns
+        how many. Markers of people removed for GDPR stay, so they are not stored again.
+        """
+    @classmethod
+    def default_path(cls) -> pathlib.Path:
+        """The default file: in the user's cache directory (``~/.cache/amplemarket/cache.sqlite3`` on Linux)."""
+
+@final
+class Estimate:
+    """What a call would send and cost: ``rows`` given, ``invalid`` ones (never sent), ``distinct`` valid inputs,
+    ``cached`` (answered by the client's cache), ``to_send``, and ``credits``: the most those can cost, as
+    ``{"email": ..., "phone": ...}`` (every lead found and every reveal charged; 0.5 email credit a person found,
+    1 per revealed email, 1 phone credit per revealed phone number set, 1 email credit per validated email).
+    """
+
+    @property
+    def rows(self) -> int: ...
+    @property
+    def invalid(self) -> int: ...
+    @property
+    def distinct(self) -> int: ...
+    @property
+    def cached(self) -> int: ...
+    @property
+    def to_send(self) -> int: ...
+    @property
+    def credits(self) -> dict[str, float]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Every number as a dict."""
+
+def estimate(
+    inputs: Any,
+    *,
+    kind: Literal["person", "company", "email"] = "person",
+    reveal_email: bool = False,
+    reveal_phone_numbers: bool = False,
+    columns: _Columns = None,
+    client: Client | None = None,
+) -> Estimate:
+    """What ``Person.enrich`` (``kind="person"``), ``Company.enrich`` (``"company"``) or ``validate_emails``
+    (``"email"``) would send for ``inputs`` and the most it could cost, with the client's cache taken into account.
+    Nothing is sent. ``inputs`` and ``columns`` as those calls take them.
+    """

@@ -16,10 +16,12 @@
     │   ├── RequestTimeoutError (408)        ├── RateLimitError (429)
     │   ├── UnavailableForLegalReasonsError (451)
     │   └── InternalServerError (5xx)
-    ├── JobFailedError: an enrichment job ended in status ``error``
+    ├── BudgetExceededError: a call could cost more than its ``max_credits``; refused before sending
+    ├── JobFailedError: a job (an enrichment or an email validation) ended in status ``error``
     └── JobTimeoutError (also a TimeoutError): a job was not done by the deadline given to ``wait``
 
-No message, attribute or pickle of these ever contains the API key.
+``CacheWarning`` (a ``RuntimeWarning``, not an exception) says the result cache failed while in use; calls go on
+without it. No message, attribute or pickle of these ever contains the API key.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ __all__ = [
     "AmplemarketError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
+    "CacheWarning",
     "ClientClosedError",
     "ConfigurationError",
     "InsufficientCreditsError",
@@ -160,13 +164,28 @@ class InternalServerError(APIStatusError):
     """5xx: the server failed, even after retries."""
 
 
+class BudgetExceededError(AmplemarketError):
+    """A call whose worst-case cost is more than its budget (the client's ``max_credits`` left, or the call's own),
+    refused before anything was sent. Attributes: ``estimate`` and ``remaining``, each ``{"email": ..., "phone":
+    ...}`` credits. ``amplemarket.estimate()`` tells a call's cost beforehand.
+    """
+
+    estimate: dict[str, float]
+    remaining: dict[str, float]
+
+
+class CacheWarning(RuntimeWarning):
+    """The result cache failed while in use (a full disk, a file made read-only); the calls go on without it."""
+
+
 class JobFailedError(AmplemarketError):
-    """An enrichment job ended in status ``error``. Attributes: ``job_id``, ``errors`` (the server's ``_errors``).
+    """A job (an enrichment or an email validation) ended in status ``error``. Attributes: ``job_id`` (an integer,
+    or an email validation's uuid), ``errors`` (the server's ``_errors``).
 
     Results produced before the failure can still be read with ``job.results()``.
     """
 
-    job_id: int
+    job_id: int | str
     errors: list[dict[str, Any]]
 
 
@@ -174,10 +193,10 @@ class JobTimeoutError(AmplemarketError, TimeoutError):
     """``wait(timeout=...)`` ran out before the job finished; the job keeps running on the server.
 
     Attributes: ``job_id``, ``status`` (its last status), ``waited`` (seconds). Resume with
-    ``EnrichmentJob.get(job_id)``.
+    ``EnrichmentJob.get(job_id)`` (``EmailValidation.get(job_id)`` for a validation); the message says which.
     """
 
-    job_id: int
+    job_id: int | str
     status: str
     waited: float
 

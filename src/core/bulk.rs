@@ -10,9 +10,11 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 
+use super::budget::Credits;
 use super::error::{Error, Result};
 use super::jobs::{self, EnrichmentResult, JobRef, Kind, Snapshot};
 use super::lead::signature;
+use super::memory::{self, Spend};
 use super::models::Person;
 use super::people::{self, FindQuery};
 use super::transport::{Client, RetryWatch, RETRY_WATCH};
@@ -33,19 +35,35 @@ pub fn check_concurrency(n: usize) -> Result<()> {
 
 /// Finds every query, at most `concurrency` at a time; results come back in input order, each its own success
 /// or failure. Closing the client ends the whole batch with `Error::Closed`, not each query one by one.
+///
+/// With a budget (the client's, or `max_credits` for this call), the worst case of the queries the cache cannot
+/// answer is held first, or the whole batch refused before anything is sent; it is settled to what the answers
+/// can have cost. Each answer says whether the cache gave it.
 pub async fn find_many(
     client: &Client,
     queries: Vec<FindQuery>,
     concurrency: usize,
     progress: Option<Progress>,
-) -> Result<Vec<Result<Option<Person>>>> {
+    max_credits: Credits,
+) -> Result<Vec<Result<(Option<Person>, bool)>>> {
+    let worst = queries
+        .iter()
+        .filter(|q| q.validated().is_ok() && !memory::find_is_cached(client, q))
+        .fold(Credits::ZERO, |c, q| {
+            c + Credits::per_person(q.reveal_email, q.reveal_phone_numbers)
+        });
+    let reservation = client
+        .memory()
+        .reserve(max_credits, worst, &format!("finding {} people", queries.len()))?;
     // On the runtime's workers, beside the connections' tasks, rather than on the thread that waits for the
     // batch: requests and responses then change hands within a worker instead of waking another thread each time.
     let c = client.clone();
     let batch = Spawned(tokio::spawn(async move {
         find_each(&c, queries, concurrency, progress).await
     }));
-    client.unless_closed(async { Ok(batch.await) }).await
+    let (found, cost) = client.unless_closed(async { Ok(batch.await) }).await?;
+    reservation.settle(cost);
+    Ok(found)
 }
 
 /// A spawned task that is aborted when its handle is dropped (the caller gave up, or Ctrl-C), and whose panic
@@ -70,12 +88,13 @@ impl<T> Drop for Spawned<T> {
     }
 }
 
+/// Every query's answer, and what those the server answered can have cost.
 async fn find_each(
     client: &Client,
     queries: Vec<FindQuery>,
     concurrency: usize,
     progress: Option<Progress>,
-) -> Vec<Result<Option<Person>>> {
+) -> (Vec<Result<(Option<Person>, bool)>>, Credits) {
     let tracker = Arc::new(Tracker {
         progress,
         total: queries.len(),
@@ -88,17 +107,22 @@ async fn find_each(
         .map(|(i, q)| {
             let (finished, tracker) = (&finished, &tracker);
             async move {
-                let r = people::find(client, &q).await;
+                let r = people::find_with(client, &q, Spend::Reserved).await;
                 tracker.report("finding", finished.fetch_add(1, Ordering::Relaxed) + 1);
-                (i, r)
+                let cost = match &r {
+                    Ok((p, false)) => memory::find_cost(p.as_ref(), &q),
+                    _ => Credits::ZERO,
+                };
+                (i, r, cost)
             }
         })
         .buffer_unordered(concurrency.max(1))
         .collect::<Vec<_>>();
     let mut found = RETRY_WATCH.scope(retry_watch(&tracker), work).await;
     tracker.phase("done");
-    found.sort_unstable_by_key(|(i, _)| *i);
-    found.into_iter().map(|(_, r)| r).collect()
+    found.sort_unstable_by_key(|(i, _, _)| *i);
+    let cost = found.iter().fold(Credits::ZERO, |c, (_, _, cost)| c + *cost);
+    (found.into_iter().map(|(_, r, _)| r).collect(), cost)
 }
 
 /// What `enrich` gives for one input lead.
@@ -222,6 +246,8 @@ pub struct Batch {
     pub options: Map<String, Value>,
     /// The most inputs per request: the kind's limit, or less (email validations: the hourly limit).
     pub chunk: usize,
+    /// The call's own budget, beside the client's.
+    pub max_credits: Credits,
 }
 
 impl Batch {
@@ -230,7 +256,63 @@ impl Batch {
             kind,
             options,
             chunk: kind.max_items(),
+            max_credits: Credits::UNLIMITED,
         }
+    }
+}
+
+/// The distinct valid inputs (identical ones are sent once: fewer requests, and the same answer for each copy),
+/// and for each input, the index of its distinct one (`None` for an invalid input).
+pub fn unique_inputs(
+    kind: Kind,
+    inputs: &[std::result::Result<Map<String, Value>, String>],
+) -> (Vec<Map<String, Value>>, Vec<Option<usize>>) {
+    let mut unique: Vec<Map<String, Value>> = Vec::new();
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    let slot = inputs
+        .iter()
+        .map(|l| {
+            l.as_ref().ok().map(|input| {
+                *index_of.entry(signature(kind.echo_keys(), input)).or_insert_with(|| {
+                    unique.push(input.clone());
+                    unique.len() - 1
+                })
+            })
+        })
+        .collect();
+    (unique, slot)
+}
+
+/// What a call would send and cost, without sending anything.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    pub rows: usize,
+    pub invalid: usize,
+    pub distinct: usize,
+    pub cached: usize,
+    pub to_send: usize,
+    /// The most the inputs to send can cost (company enrichment, whose price is not documented, counts 0).
+    pub worst: Credits,
+}
+
+pub fn estimate(
+    client: &Client,
+    batch: &Batch,
+    inputs: &[std::result::Result<Map<String, Value>, String>],
+) -> Estimate {
+    let (unique, _) = unique_inputs(batch.kind, inputs);
+    let cached = memory::cached_results(client, batch.kind, &batch.options, &unique, false)
+        .iter()
+        .filter(|r| r.is_some())
+        .count();
+    let to_send = unique.len() - cached;
+    Estimate {
+        rows: inputs.len(),
+        invalid: inputs.iter().filter(|i| i.is_err()).count(),
+        distinct: unique.len(),
+        cached,
+        to_send,
+        worst: memory::worst_per_input(batch.kind, &batch.options).times(to_send),
     }
 }
 
@@ -244,22 +326,7 @@ pub async fn enrich(
     timeout: Option<Duration>,
     progress: Option<Progress>,
 ) -> Result<Vec<LeadOutcome>> {
-    // Identical leads are sent once: fewer requests, and the same answer for each copy.
-    let mut unique: Vec<Map<String, Value>> = Vec::new();
-    let mut index_of: HashMap<String, usize> = HashMap::new();
-    let slot: Vec<Option<usize>> = leads
-        .iter()
-        .map(|l| {
-            l.as_ref().ok().map(|lead| {
-                *index_of
-                    .entry(signature(batch.kind.echo_keys(), lead))
-                    .or_insert_with(|| {
-                        unique.push(lead.clone());
-                        unique.len() - 1
-                    })
-            })
-        })
-        .collect();
+    let (unique, slot) = unique_inputs(batch.kind, leads);
     let tracker = Arc::new(Tracker {
         progress,
         total: unique.len(),
@@ -268,7 +335,7 @@ pub async fn enrich(
     let per_unique = RETRY_WATCH
         .scope(
             retry_watch(&tracker),
-            enrich_unique(client, batch, &unique, timeout, &tracker),
+            enrich_remembered(client, batch, &unique, timeout, &tracker),
         )
         .await?;
     tracker.report("done", unique.len());
@@ -280,6 +347,61 @@ pub async fn enrich(
             (Ok(_), Some(i)) => per_unique[i].clone(),
             (Ok(_), None) => unreachable!("valid leads always have a slot"),
         })
+        .collect())
+}
+
+/// `enrich_unique` through the client's memory: inputs the cache answers are not sent; the worst case of the
+/// others is held against the budget first (or the call refused); their results are stored, and the budget
+/// settled to what they can have cost.
+async fn enrich_remembered(
+    client: &Client,
+    batch: &Batch,
+    unique: &[Map<String, Value>],
+    timeout: Option<Duration>,
+    tracker: &Tracker,
+) -> Result<Vec<LeadOutcome>> {
+    let mut outcomes: Vec<Option<LeadOutcome>> =
+        memory::cached_results(client, batch.kind, &batch.options, unique, true)
+            .into_iter()
+            .map(|r| r.map(LeadOutcome::Result))
+            .collect();
+    let missing: Vec<usize> = (0..unique.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let cached = unique.len() - missing.len();
+    if missing.is_empty() {
+        tracker.report("read from the cache", cached);
+        return Ok(outcomes.into_iter().flatten().collect());
+    }
+    let to_send: Vec<Map<String, Value>> = missing.iter().map(|&i| unique[i].clone()).collect();
+    let worst = memory::worst_per_input(batch.kind, &batch.options).times(to_send.len());
+    let what = format!("sending {} {}", to_send.len(), batch.kind.inputs());
+    let reservation = client.memory().reserve(batch.max_credits, worst, &what)?;
+    let sent = enrich_unique(client, batch, &to_send, timeout, tracker).await?;
+    let results: Vec<Option<Arc<EnrichmentResult>>> = sent
+        .iter()
+        .map(|o| match o {
+            LeadOutcome::Result(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    memory::store_results(client, batch.kind, &batch.options, &to_send, &results);
+    let cost = results
+        .iter()
+        .flatten()
+        .fold(Credits::ZERO, |c, r| c + memory::result_cost(r, &batch.options));
+    reservation.settle(cost);
+    let remembered = client.memory().cache().is_some();
+    for (i, o) in missing.into_iter().zip(sent) {
+        outcomes[i] = Some(match o {
+            LeadOutcome::Failed(why) if remembered => LeadOutcome::Failed(format!(
+                "{why}; the results already obtained are in the cache: the same call, run again, sends only the \
+                 inputs still missing"
+            )),
+            o => o,
+        });
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every input has an outcome"))
         .collect())
 }
 

@@ -30,9 +30,12 @@ pub async fn find(client: &Client, domain: Option<&str>, linkedin_url: Option<&s
         query,
         ..Request::get("/companies/find")
     };
-    match client.send(&req).await {
-        Ok(resp) => Company::parse(&resp).map(Some),
-        Err(Error::Status(s)) if s.status == 404 => Ok(None),
-        Err(e) => Err(e),
-    }
+    let send = async {
+        match client.send(&req).await {
+            Ok(resp) => Company::parse(&resp).map(Some),
+            Err(Error::Status(s)) if s.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    super::memory::find_company(client, domain, linkedin_url, send).await
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::budget::Credits;
 use super::jobs::JobRef;
 
 #[derive(Clone, Debug)]
@@ -21,6 +22,12 @@ pub enum Error {
     Decode(DecodeError),
     /// The client was closed before or during the call.
     Closed,
+    /// A call whose worst-case cost is more than its budget, refused before anything was sent.
+    BudgetExceeded {
+        message: String,
+        worst: Credits,
+        remaining: Credits,
+    },
     /// A job (enrichment or email validation) ended in status `error`.
     JobFailed { job: JobRef, errors: Vec<Value> },
     /// A job was not done by the deadline given to `wait`.
@@ -144,7 +151,7 @@ impl fmt::Display for StatusError {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidInput(m) | Error::Config(m) => f.write_str(m),
+            Error::InvalidInput(m) | Error::Config(m) | Error::BudgetExceeded { message: m, .. } => f.write_str(m),
             Error::Connection(c) => write!(f, "{} [{}]", c.message, c.request),
             Error::Status(s) => s.fmt(f),
             Error::Decode(d) => write!(f, "{} [{} answered {}]", d.message, d.request, d.status),

@@ -178,6 +178,8 @@ pub struct EnrichmentResult {
     pub company: Option<Arc<Company>>,
     /// The input fields the server echoed.
     pub lead: Map<String, Value>,
+    /// Answered by the result cache, not by the server this time.
+    pub from_cache: bool,
 }
 
 impl EnrichmentResult {
@@ -208,6 +210,7 @@ impl EnrichmentResult {
             company,
             lead,
             obj,
+            from_cache: false,
         })
     }
 

@@ -2,13 +2,17 @@
 //! function per API operation; `src/python` exposes them as blocking and awaitable methods.
 
 pub mod account;
+pub mod budget;
 pub mod bulk;
+pub mod cache;
 pub mod companies;
 pub mod config;
 pub mod error;
 pub mod jobs;
 pub mod lead;
+pub mod memory;
 pub mod models;
+pub mod normalize;
 pub mod pacing;
 pub mod paging;
 #[cfg(test)]

@@ -486,6 +486,22 @@ pub struct SearchPage<T = Person> {
 }
 
 impl<T: Listed> SearchPage<T> {
+    /// A page from its text (a page the cache kept).
+    pub fn from_text(text: &str) -> std::result::Result<SearchPage<T>, String> {
+        let (shared_text, _, _) = shared(text);
+        let wire: SearchWire = serde_json::from_str(&shared_text).map_err(|e| e.to_string())?;
+        let results = wire
+            .results
+            .iter()
+            .map(|r| {
+                let a = offset(&shared_text, r.get());
+                T::from_text(&shared_text, a, a + r.get().len())
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let pagination = wire.pagination.unwrap_or_default();
+        Ok(SearchPage { results, pagination })
+    }
+
     pub fn parse(resp: &Response) -> Result<SearchPage<T>> {
         let what = format!("a {} object", T::PAGE_OBJECT);
         let text = body_text(resp, &what)?;

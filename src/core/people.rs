@@ -5,9 +5,11 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
+use super::budget::Credits;
 use super::error::{Error, Result};
 use super::lead::check_value;
-use super::models::{Listed, Person, SearchPage};
+use super::memory::{self, Spend};
+use super::models::{body_text, Listed, Person, SearchPage};
 use super::transport::{Client, Request};
 
 /// The lookup of `GET /people/find`.
@@ -143,12 +145,20 @@ impl FindQuery {
 
 /// Finds one person; `None` when nobody matches.
 pub async fn find(client: &Client, query: &FindQuery) -> Result<Option<Person>> {
+    Ok(find_with(client, query, Spend::Reserve(Credits::UNLIMITED)).await?.0)
+}
+
+/// Finds one person through the client's cache and budget (`spend`); `true` with an answer from the cache.
+pub async fn find_with(client: &Client, query: &FindQuery, spend: Spend) -> Result<(Option<Person>, bool)> {
     let query = query.validated()?;
-    match client.send(&query.request()).await {
-        Ok(resp) => Person::parse(&resp).map(Some),
-        Err(Error::Status(s)) if s.status == 404 => Ok(None),
-        Err(e) => Err(e),
-    }
+    let send = async {
+        match client.send(&query.request()).await {
+            Ok(resp) => Person::parse(&resp).map(Some),
+            Err(Error::Status(s)) if s.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    memory::find_person(client, &query, spend, send).await
 }
 
 /// The filters of `POST /people/search` and the page to fetch.
@@ -222,11 +232,29 @@ pub const COMPANY_SEARCH_LISTS: [&str; 7] = [
 /// One page of a search of people (`T` = `Person`) or companies (`Company`); paced as a search.
 pub async fn search<T: Listed>(client: &Client, query: &SearchQuery) -> Result<SearchPage<T>> {
     query.validate()?;
+    let body = query.body();
     let req = Request {
         is_search: true,
-        ..Request::json(Method::POST, T::SEARCH_PATH, &query.body())
+        ..Request::json(Method::POST, T::SEARCH_PATH, &body)
     };
-    SearchPage::parse(&client.send(&req).await?)
+    if client.memory().cache().is_none() {
+        return SearchPage::parse(&client.send(&req).await?);
+    }
+    // Through the cache: the page is read once from the response (so a bad one fails as a decode error there) and
+    // kept as its text.
+    let send = async {
+        let resp = client.send(&req).await?;
+        SearchPage::<T>::parse(&resp)?;
+        Ok(body_text(&resp, T::PAGE_OBJECT)?.to_string())
+    };
+    let (text, _) = memory::search_page(client, T::SEARCH_PATH, &body, send).await?;
+    SearchPage::from_text(&text).map_err(|m| {
+        Error::Decode(super::error::DecodeError {
+            message: format!("a cached page could not be read ({m})"),
+            status: 200,
+            request: "the result cache".into(),
+        })
+    })
 }
 
 /// Walks search pages until the last one, and stops early on an empty page, a page seen before (a server that

@@ -1,6 +1,9 @@
 //! The HTTP client: one connection pool per `Client`, shared by every call and thread, with auth, pacing,
 //! retries and logging. Every API operation goes through `Client::send`.
 
+use super::budget::Credits;
+use super::cache::Cache;
+use super::memory::Memory;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -120,6 +123,8 @@ pub struct Client {
     shared: Arc<Shared>,
     pool: Pool,
     pacer: Arc<Pacer>,
+    /// The result cache and credit budget, kept by copies made with `with_config`.
+    memory: Arc<Memory>,
     /// `Bearer <key>`, made once (marked sensitive); `None` for a key no header can hold, which `bearer_auth`
     /// then refuses on each call as before.
     auth: Option<HeaderValue>,
@@ -147,8 +152,21 @@ impl Client {
             pool: Pool::default(),
             pacer: Arc::new(Pacer::new(config.rate_limits)),
             auth: auth_header(&config),
+            memory: Arc::new(Memory::new(&config, None, None)),
             config: Arc::new(config),
         }
+    }
+
+    /// A copy (sharing the pool, pacer and closed flag) with this result cache and budget.
+    pub fn with_memory(&self, cache: Option<Arc<Cache>>, budget: Option<Credits>) -> Self {
+        Client {
+            memory: Arc::new(Memory::new(&self.config, cache, budget)),
+            ..self.clone()
+        }
+    }
+
+    pub fn memory(&self) -> &Memory {
+        &self.memory
     }
 
     /// A client with other settings sharing this one's connection pool (and pacer, when the limits are equal).
@@ -171,6 +189,7 @@ impl Client {
             shared: self.shared.clone(),
             pool,
             pacer,
+            memory: self.memory.clone(),
         }
     }
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::client::{resolve, PyClient};
 use super::errors::{checked, to_pyerr};
 use super::leads::{not_a_mapping, read_any};
+use super::memory::{credits_limit, CreditsArg};
 use super::models::PyPerson;
 use super::result_set::{Input, PyResults, Rows};
 use super::tables::{overrides, table_of, TableInput};
@@ -26,6 +27,7 @@ pub struct PyFindResult {
     query: Py<PyAny>,
     person: Option<Py<PyPerson>>,
     error: Option<Py<PyAny>>,
+    from_cache: bool,
 }
 
 #[pymethods]
@@ -33,8 +35,13 @@ impl PyFindResult {
     /// Built by ``find_many``; public so results can be pickled (sent back from a worker process) and faked in
     /// tests.
     #[new]
-    #[pyo3(signature = (query, person = None, error = None))]
-    fn new(query: Py<PyAny>, person: Option<Py<PyPerson>>, error: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+    #[pyo3(signature = (query, person = None, error = None, from_cache = false))]
+    fn new(
+        query: Py<PyAny>,
+        person: Option<Py<PyPerson>>,
+        error: Option<Bound<'_, PyAny>>,
+        from_cache: bool,
+    ) -> PyResult<Self> {
         if let Some(e) = &error {
             if !e.is_instance_of::<pyo3::exceptions::PyBaseException>() {
                 return Err(pyo3::exceptions::PyTypeError::new_err(
@@ -46,16 +53,29 @@ impl PyFindResult {
             query,
             person,
             error: error.map(Bound::unbind),
+            from_cache,
         })
     }
 
     #[allow(clippy::type_complexity)]
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
-    ) -> (Bound<'py, PyType>, (Py<PyAny>, Option<Py<PyPerson>>, Option<Py<PyAny>>)) {
+    ) -> (
+        Bound<'py, PyType>,
+        (Py<PyAny>, Option<Py<PyPerson>>, Option<Py<PyAny>>, bool),
+    ) {
         let py = slf.py();
         let me = slf.get();
-        (slf.get_type(), (me.query(py), me.person(py), me.error(py)))
+        (
+            slf.get_type(),
+            (me.query(py), me.person(py), me.error(py), me.from_cache),
+        )
+    }
+
+    /// Whether the client's result cache gave this answer (nothing was sent for it).
+    #[getter(from_cache)]
+    fn is_from_cache(&self) -> bool {
+        self.from_cache
     }
 
     #[getter]
@@ -173,9 +193,12 @@ fn prepare(
 }
 
 /// `find_many`'s answer: one `FindResult` per query given, made when it reaches Python.
+/// One query's answer: the person (or nobody) and whether the cache gave it.
+type FindAnswer = Result<(Option<Person>, bool)>;
+
 pub struct Found {
     prepared: Prepared,
-    found: Vec<Result<Option<Person>>>,
+    found: Vec<FindAnswer>,
 }
 
 impl<'py> IntoPyObject<'py> for Found {
@@ -184,7 +207,7 @@ impl<'py> IntoPyObject<'py> for Found {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyResults>> {
-        let mut found: Vec<Option<Result<Option<Person>>>> = self.found.into_iter().map(Some).collect();
+        let mut found: Vec<Option<FindAnswer>> = self.found.into_iter().map(Some).collect();
         let fields = match self.prepared.input {
             Some(_) => Vec::new(),
             None => self
@@ -207,12 +230,20 @@ impl<'py> IntoPyObject<'py> for Found {
                     Ok(i) => found[i].take().expect("each result is used once"),
                     Err(message) => Err(Error::InvalidInput(message)),
                 };
-                let (person, error) = match outcome {
-                    Ok(Some(p)) => (Some(Py::new(py, PyPerson::from(p))?), None),
-                    Ok(None) => (None, None),
-                    Err(e) => (None, Some(to_pyerr(py, e).into_value(py).into_any())),
+                let (person, error, from_cache) = match outcome {
+                    Ok((Some(p), cached)) => (Some(Py::new(py, PyPerson::from(p))?), None, cached),
+                    Ok((None, cached)) => (None, None, cached),
+                    Err(e) => (None, Some(to_pyerr(py, e).into_value(py).into_any()), false),
                 };
-                Py::new(py, PyFindResult { query, person, error })
+                Py::new(
+                    py,
+                    PyFindResult {
+                        query,
+                        person,
+                        error,
+                        from_cache,
+                    },
+                )
             })
             .collect::<PyResult<Vec<_>>>()?;
         let input = match self.prepared.input {
@@ -258,15 +289,17 @@ twins! {
     /// ``FindResult`` per query, in input order, with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a failed
     /// query never sinks the others.
     static PyPerson, find_many / find_many_async,
-    signature (queries, *, reveal_email = false, reveal_phone_numbers = false, concurrency = 8, columns = None, progress = None, client = None),
+    signature (queries, *, reveal_email = false, reveal_phone_numbers = false, concurrency = 8, columns = None, max_credits = None, progress = None, client = None),
     |py, queries: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool, concurrency: usize,
-     columns: Option<&Bound<'_, PyDict>>, progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Found {
+     columns: Option<&Bound<'_, PyDict>>, max_credits: Option<CreditsArg>, progress: Option<&Bound<'_, PyAny>>,
+     client: Option<&Bound<'_, PyClient>>| -> Found {
         checked(py, bulk::check_concurrency(concurrency))?;
+        let max_credits = credits_limit(py, max_credits)?;
         let prepared = prepare(py, queries, columns, (reveal_email, reveal_phone_numbers))?;
         let report = super::progress::from_py(py, progress, "find_many", "query")?;
         let client = resolve(py, client)?;
         async move {
-            let found = bulk::find_many(&client, prepared.queries.clone(), concurrency, report).await?;
+            let found = bulk::find_many(&client, prepared.queries.clone(), concurrency, report, max_credits).await?;
             Ok(Found { prepared, found })
         }
     }
@@ -282,16 +315,21 @@ twins! {
     /// with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a lead that cannot be sent comes back with status
     /// ``invalid`` and an ``error``. ``timeout`` (seconds) bounds the wait for the jobs.
     static PyPerson, enrich / enrich_async,
-    signature (leads, *, reveal_email = false, reveal_phone_numbers = false, timeout = None, columns = None, progress = None, client = None),
+    signature (leads, *, reveal_email = false, reveal_phone_numbers = false, timeout = None, columns = None, max_credits = None, progress = None, client = None),
     |py, leads: &Bound<'_, PyAny>, reveal_email: bool, reveal_phone_numbers: bool, timeout: Option<f64>,
-     columns: Option<&Bound<'_, PyDict>>, progress: Option<&Bound<'_, PyAny>>, client: Option<&Bound<'_, PyClient>>| -> Enriched {
+     columns: Option<&Bound<'_, PyDict>>, max_credits: Option<CreditsArg>, progress: Option<&Bound<'_, PyAny>>,
+     client: Option<&Bound<'_, PyClient>>| -> Enriched {
+        let max_credits = credits_limit(py, max_credits)?;
         let (read, input) = read_any(py, leads, columns)?;
         let (parsed, originals): (Vec<_>, Vec<_>) = read.into_iter().unzip();
         let limit = checked(py, deadline("timeout", timeout))?;
         let report = super::progress::from_py(py, progress, "enrich", "lead")?;
         let client = resolve(py, client)?;
         async move {
-            let batch = Batch::new(Kind::People, jobs::reveal_options(reveal_email, reveal_phone_numbers));
+            let batch = Batch {
+                max_credits,
+                ..Batch::new(Kind::People, jobs::reveal_options(reveal_email, reveal_phone_numbers))
+            };
             let outcomes = bulk::enrich(&client, &batch, &parsed, limit, report).await?;
             Ok(Enriched { kind: Kind::People, outcomes, originals, input })
         }

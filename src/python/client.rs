@@ -5,8 +5,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
-use super::errors::checked;
+use super::errors::{checked, credits_dict};
+use super::memory::{credits_limit, CacheArg, CreditsArg, PyCache};
 use super::runtime::awaitable;
 use super::twins::twins;
 use crate::core::config::Settings;
@@ -93,6 +95,10 @@ impl RateLimitArg {
 ///         a dropped connection, a cut answer), sending its ``Idempotency-Key`` again so the server can answer with
 ///         the job it started. The sandbox honours the key; the public API does not document it, so by default
 ///         such a request is not repeated (it could charge twice) and its leads come back ``failed``.
+///     cache: Remember the API's answers across calls, processes and restarts: ``True`` (a file in the user's
+///         cache directory), a path, or an ``amplemarket.Cache``. Off by default.
+///     max_credits: The most this client may spend, checked against each call's worst case before anything is
+///         sent (``BudgetExceededError``): one number for each pool, or ``{"email": ..., "phone": ...}``.
 #[pyclass(frozen, module = "amplemarket._core", name = "Client")]
 pub struct PyClient {
     pub inner: core::Client,
@@ -152,7 +158,7 @@ impl PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = Some(30.0), connect_timeout = 10.0, max_retries = 3, max_retry_wait = 120.0, reveal_timeout = 180.0, rate_limit = RateLimitArg::Enabled(true), user_agent = None, trust_idempotency_key = false), text_signature = "(api_key=None, *, base_url=None, timeout=30.0, connect_timeout=10.0, max_retries=3, max_retry_wait=120.0, reveal_timeout=180.0, rate_limit=True, user_agent=None, trust_idempotency_key=False)")]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = Some(30.0), connect_timeout = 10.0, max_retries = 3, max_retry_wait = 120.0, reveal_timeout = 180.0, rate_limit = RateLimitArg::Enabled(true), user_agent = None, trust_idempotency_key = false, cache = None, max_credits = None), text_signature = "(api_key=None, *, base_url=None, timeout=30.0, connect_timeout=10.0, max_retries=3, max_retry_wait=120.0, reveal_timeout=180.0, rate_limit=True, user_agent=None, trust_idempotency_key=False, cache=None, max_credits=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -166,8 +172,11 @@ impl PyClient {
         rate_limit: RateLimitArg,
         user_agent: Option<String>,
         trust_idempotency_key: bool,
+        cache: Option<CacheArg>,
+        max_credits: Option<CreditsArg>,
     ) -> PyResult<Self> {
         let (key, source) = checked(py, Config::key(api_key, KeySource::Environment))?;
+        let budget = credits_limit(py, max_credits)?;
         let settings = Settings {
             timeout: Some(timeout_arg(timeout)?),
             connect_timeout: Some(connect_timeout),
@@ -179,7 +188,41 @@ impl PyClient {
             trust_idempotency_key: Some(trust_idempotency_key),
         };
         let config = checked(py, Config::new(key, source, base_url).and_then(|c| c.with(settings)))?;
-        Ok(PyClient::from(config))
+        let cache = cache.map(|c| c.open(py)).transpose()?.flatten();
+        let client = PyClient::from(config);
+        if cache.is_none() && budget.is_unlimited() {
+            return Ok(client);
+        }
+        Ok(PyClient {
+            inner: client.inner.with_memory(cache, Some(budget)),
+        })
+    }
+
+    /// The client's result cache, or ``None``.
+    #[getter]
+    fn cache(&self) -> Option<PyCache> {
+        self.inner.memory().cache().map(|c| PyCache { inner: c.clone() })
+    }
+
+    /// The client's ``max_credits`` (``{"email": ..., "phone": ...}``, ``inf`` where not capped), or ``None``.
+    #[getter]
+    fn max_credits<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.inner
+            .memory()
+            .budget()
+            .map(|b| credits_dict(py, b.limit()))
+            .transpose()
+    }
+
+    /// What the client's calls have spent at most so far (a call's worst case until its answers are in, then what
+    /// those answers can have cost), counted when it has ``max_credits``; ``None`` otherwise.
+    #[getter]
+    fn spent<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.inner
+            .memory()
+            .budget()
+            .map(|b| credits_dict(py, b.spent()))
+            .transpose()
     }
 
     /// A copy with some settings changed, sharing this client's connection pool.

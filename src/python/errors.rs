@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pythonize::pythonize;
 
+use crate::core::budget::Credits;
 use crate::core::jobs::{JobRef, Kind};
 use crate::core::Error;
 
@@ -26,6 +27,14 @@ fn build(py: Python<'_>, class: &str, message: String, attrs: &Bound<'_, PyDict>
     Ok(PyErr::from_value(exc))
 }
 
+/// Credits as Python sees them: `{"email": ..., "phone": ...}`.
+pub fn credits_dict(py: Python<'_>, c: Credits) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("email", c.email)?;
+    d.set_item("phone", c.phone)?;
+    Ok(d)
+}
+
 /// `job_id`: an enrichment job's integer, an email validation's uuid.
 fn set_job_id(attrs: &Bound<'_, PyDict>, job: &JobRef) -> PyResult<()> {
     match (job.kind, job.number()) {
@@ -42,6 +51,11 @@ pub fn to_pyerr(py: Python<'_>, error: Error) -> PyErr {
             Error::InvalidInput(_) => build(py, "InvalidInputError", message, &attrs),
             Error::Config(_) => build(py, "ConfigurationError", message, &attrs),
             Error::Closed => build(py, "ClientClosedError", message, &attrs),
+            Error::BudgetExceeded { worst, remaining, .. } => {
+                attrs.set_item("estimate", credits_dict(py, worst)?)?;
+                attrs.set_item("remaining", credits_dict(py, remaining)?)?;
+                build(py, "BudgetExceededError", message, &attrs)
+            }
             Error::JobFailed { job, errors } => {
                 set_job_id(&attrs, &job)?;
                 attrs.set_item("errors", pythonize(py, &errors)?)?;

@@ -11,6 +11,7 @@ use super::result_set::{Input, PyResults, Rows};
 use super::results::{AsyncResultsIterator, PyEnrichmentResult, ResultsIterator};
 use super::tables::PyArrowTable;
 use super::twins::twins;
+use crate::core::budget::Credits;
 use crate::core::jobs::{self, JobRef, Kind, Snapshot};
 use crate::core::{Client, Error};
 
@@ -50,7 +51,10 @@ twins! {
         checked(py, jobs::check_count(Kind::People, leads.len()))?;
         let client = resolve(py, client)?;
         let options = jobs::reveal_options(reveal_email, reveal_phone_numbers);
+        let worst = Credits::per_person(reveal_email, reveal_phone_numbers).times(leads.len());
         async move {
+            // A job's own results are not followed here: its whole worst case stays spent.
+            let _held = client.memory().reserve(Credits::UNLIMITED, worst, "this enrichment job")?;
             let snap = jobs::create(&client, Kind::People, &leads, options, idempotency_key).await?;
             Ok(PyEnrichmentJob::new(client, &snap, Some(leads.len())))
         }

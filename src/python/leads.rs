@@ -154,6 +154,27 @@ pub fn check_lead<'py>(py: Python<'py>, lead: &Bound<'py, PyAny>) -> PyResult<Bo
     }
 }
 
+/// Checks one company as ``Company.enrich`` and ``EnrichmentJob.create_companies`` do: known fields (``domain``,
+/// ``linkedin_url``, ``name``), text values, a domain (a website URL is cut down to it), a LinkedIn URL that points
+/// at LinkedIn, and at least one of them. A string is read as a domain. Returns the company as it would be sent, or
+/// raises ``InvalidInputError`` saying what is wrong (``TypeError`` for something that is neither).
+#[pyfunction]
+pub fn check_company<'py>(py: Python<'py>, company: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let list = pyo3::types::PyList::new(py, [company])?;
+    let (checked, _) = super::companies::read_companies(list.as_any())?
+        .pop()
+        .expect("one company read");
+    let clean = checked.map_err(|e| to_pyerr(py, Error::InvalidInput(e.trim_start_matches("company 0: ").into())))?;
+    Ok(pythonize(py, &clean)?)
+}
+
+/// Checks one email as ``validate_emails`` does (``invalid`` otherwise, never sent): returns it trimmed, or raises
+/// ``InvalidInputError`` saying why it is not an email address.
+#[pyfunction]
+pub fn check_email(py: Python<'_>, email: &str) -> PyResult<String> {
+    crate::core::lead::check_email(email).map_err(|e| to_pyerr(py, Error::InvalidInput(e)))
+}
+
 /// The leads, when every one is valid; else an `InvalidInputError` naming the first ten bad ones.
 pub fn all_valid(py: Python<'_>, leads: Vec<Result<Map<String, Value>, String>>) -> PyResult<Vec<Map<String, Value>>> {
     all_valid_of(py, leads, "lead(s)")

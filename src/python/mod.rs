@@ -7,6 +7,7 @@ pub mod errors;
 pub mod handle;
 pub mod jobs;
 pub mod leads;
+pub mod memory;
 pub mod models;
 pub mod paging;
 pub mod people;

@@ -50,6 +50,11 @@ impl PyEnrichmentResult {
         let person_company = || self.inner.person.as_ref().and_then(|p| p.company.clone());
         self.inner.company.clone().or_else(person_company).map(PyCompany::from)
     }
+    /// Whether the client's result cache gave this result (nothing was sent for it).
+    #[getter(from_cache)]
+    fn is_from_cache(&self) -> bool {
+        self.inner.from_cache
+    }
     /// Why this SDK could not send the lead (``invalid``) or its job failed (``failed``).
     #[getter]
     fn error(&self) -> Option<String> {

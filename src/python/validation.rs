@@ -14,9 +14,11 @@ use super::client::{resolve, PyClient};
 use super::errors::checked;
 use super::handle::{job_methods, Handle};
 use super::leads::read_table_or;
+use super::memory::{credits_limit, CreditsArg};
 use super::paging::page_iterators;
 use super::result_set::{Input, PyResults, Rows};
 use super::twins::twins;
+use crate::core::budget::Credits;
 use crate::core::bulk::{self, Batch};
 use crate::core::config::deadline;
 use crate::core::jobs::{self, EnrichmentResult, JobRef, Kind, Snapshot};
@@ -67,6 +69,11 @@ impl PyValidationResult {
     #[getter]
     fn error(&self) -> Option<String> {
         self.inner.error()
+    }
+    /// Whether the client's result cache gave this result (nothing was sent for it).
+    #[getter(from_cache)]
+    fn is_from_cache(&self) -> bool {
+        self.inner.from_cache
     }
 
     /// The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``).
@@ -147,6 +154,16 @@ fn column_as_list<'py>(emails: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>
     }
 }
 
+/// Emails from a list of strings, a column (pandas, polars, Arrow) or a table with an email column.
+pub fn read_email_inputs(
+    py: Python<'_>,
+    emails: &Bound<'_, PyAny>,
+    columns: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(Vec<ReadLead>, Option<super::tables::TableInput>)> {
+    let emails = column_as_list(emails)?;
+    read_table_or(py, &emails, columns, "emails", InputTable::emails, read_emails)
+}
+
 /// Each email checked (or why it is not an email address), with the fields to echo for those not sent; a
 /// missing value (`None`, NaN) is an empty email.
 fn read_emails(emails: &Bound<'_, PyAny>) -> PyResult<Vec<ReadLead>> {
@@ -196,7 +213,10 @@ twins! {
         let emails = super::leads::all_valid_of(py, checked_emails, "email(s)")?;
         checked(py, jobs::check_count(Kind::Emails, emails.len()))?;
         let client = resolve(py, client)?;
+        let worst = Credits::new(emails.len() as f64, 0.0);
         async move {
+            // A job's own results are not followed here: its whole worst case stays spent.
+            let _held = client.memory().reserve(Credits::UNLIMITED, worst, "this email validation")?;
             let snap = jobs::create(&client, Kind::Emails, &emails, Map::new(), idempotency_key).await?;
             Ok(PyEmailValidation::new(client, &snap, Some(emails.len())))
         }
@@ -226,19 +246,23 @@ twins! {
     /// lower. A request over the hourly limit is waited for, not failed: the progress shows the wait.
     /// ``timeout`` (seconds) bounds the wait for each request once started.
     static PyEmailValidation, validate_many / validate_many_async,
-    signature (emails, *, validations_per_hour = 15000, timeout = None, columns = None, progress = None, client = None),
+    signature (emails, *, validations_per_hour = 15000, timeout = None, columns = None, max_credits = None, progress = None, client = None),
     |py, emails: &Bound<'_, PyAny>, validations_per_hour: i64, timeout: Option<f64>,
-     columns: Option<&Bound<'_, PyDict>>, progress: Option<&Bound<'_, PyAny>>,
+     columns: Option<&Bound<'_, PyDict>>, max_credits: Option<CreditsArg>, progress: Option<&Bound<'_, PyAny>>,
      client: Option<&Bound<'_, PyClient>>| -> Enriched {
-        let emails = column_as_list(emails)?;
-        let (read, input) = read_table_or(py, &emails, columns, "emails", InputTable::emails, read_emails)?;
+        let (read, input) = read_email_inputs(py, emails, columns)?;
+        let max_credits = credits_limit(py, max_credits)?;
         let (parsed, originals): (Vec<_>, Vec<_>) = read.into_iter().unzip();
         let per_hour = checked(py, hourly(validations_per_hour))?;
         let limit = checked(py, deadline("timeout", timeout))?;
         let report = super::progress::from_py(py, progress, "validate emails", "email")?;
         let client = resolve(py, client)?;
         async move {
-            let batch = Batch { chunk: per_hour.min(MAX_EMAILS), ..Batch::new(Kind::Emails, Map::new()) };
+            let batch = Batch {
+                chunk: per_hour.min(MAX_EMAILS),
+                max_credits,
+                ..Batch::new(Kind::Emails, Map::new())
+            };
             let outcomes = bulk::enrich(&client, &batch, &parsed, limit, report).await?;
             Ok(Enriched { kind: Kind::Emails, outcomes, originals, input })
         }

@@ -50,3 +50,18 @@ def test_tables_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert report["rss"]["results"] > 0 and report["rss"]["rows"] > 0
     assert report["requests"]["requests"] == report["sizes"]["frame"] // 10_000 and report["requests"]["cpu_s"] > 0
     assert "`results.to_pandas()`" in (tmp_path / "tables.md").read_text()
+
+
+def test_cache_bench_runs_end_to_end(tmp_path: Path) -> None:
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cache.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    report = json.loads((tmp_path / "cache.json").read_text())
+    n = report["sizes"]["leads"]
+    assert report["rerun"]["first"]["from_cache"] == 0 and report["rerun"]["again"]["from_cache"] == n
+    assert report["overhead"]["uncached_s"] > 0 and report["overhead"]["cached_s"] > 0
+    assert "answered from the cache" in (tmp_path / "cache.md").read_text()

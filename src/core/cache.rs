@@ -1,0 +1,691 @@
+//! The result cache: the answers the API gave, kept in SQLite across processes and restarts, so a re-run neither
+//! waits on the rate limit again nor pays again.
+//!
+//! One row per answer, keyed by the account (a hash of the key: two keys never share answers), the operation, the
+//! normalised query and the reveals it was made with. An answer made with more reveals serves a query asking for
+//! fewer, never the reverse. The server's exact bytes are stored, so a cached object reads as the original. A
+//! person removed for GDPR leaves only a marker: every record of that person is deleted, and none is stored again.
+//!
+//! The cache never fails a call once open: an error while reading or writing (a full disk, a file made read-only,
+//! another process's lock held too long) is reported once through `warn` and the call goes on uncached.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+/// The layout this version writes; a file with a higher one was made by a newer release and is not touched.
+const SCHEMA: i64 = 1;
+const APPLICATION: &str = "amplemarket";
+
+/// How long answers are kept.
+#[derive(Clone, Debug)]
+pub struct CacheSettings {
+    /// `None`: the platform's cache directory (`~/.cache/amplemarket/cache.sqlite3` on Linux).
+    pub path: Option<PathBuf>,
+    /// A found person, company or enrichment result.
+    pub ttl: Duration,
+    /// A lookup that found nothing.
+    pub not_found_ttl: Duration,
+    /// A page of search results.
+    pub search_ttl: Duration,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings {
+            path: None,
+            ttl: Duration::from_secs(30 * 86_400),
+            not_found_ttl: Duration::from_secs(86_400),
+            search_ttl: Duration::from_secs(3_600),
+        }
+    }
+}
+
+/// The platform's cache directory for this package's file.
+pub fn default_path() -> Result<PathBuf, String> {
+    use etcetera::AppStrategy;
+    let args = etcetera::AppStrategyArgs {
+        top_level_domain: "com".into(),
+        author: "Amplemarket".into(),
+        app_name: "amplemarket".into(),
+    };
+    let dirs = etcetera::app_strategy::choose_native_strategy(args)
+        .map_err(|e| format!("the platform's cache directory is unknown ({e}); give the cache a path"))?;
+    Ok(dirs.cache_dir().join("cache.sqlite3"))
+}
+
+/// The scope of a key's answers: a hash, so the file never holds the key.
+pub fn account_of(api_key: &str) -> String {
+    let digest = Sha256::digest(format!("amplemarket-cache:{api_key}").as_bytes());
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the server answered for a query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// The object, exactly as sent.
+    Found(String),
+    NotFound,
+}
+
+/// Who an answer is about, so a GDPR removal can find every record of that person.
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    pub email: Option<String>,
+    pub linkedin: Option<String>,
+}
+
+impl Identity {
+    pub fn new(email: Option<&str>, linkedin: Option<&str>) -> Self {
+        Identity {
+            email: email.map(super::normalize::email).filter(|e| !e.is_empty()),
+            linkedin: linkedin.map(super::normalize::linkedin).filter(|l| !l.is_empty()),
+        }
+    }
+}
+
+/// The reveals of a query, as stored: an answer serves a query whose reveals are a subset of its own.
+pub fn reveals(email: bool, phone_numbers: bool) -> i64 {
+    i64::from(email) | (i64::from(phone_numbers) << 1)
+}
+
+/// Counters of this process's use of the cache.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    pub entries: u64,
+    pub bytes: u64,
+    pub hits: u64,
+    pub misses: u64,
+    /// Requests not sent because the cache answered (an enrichment request counts the leads it would have held).
+    pub requests_saved: u64,
+    /// The worst-case credits those answers would have cost.
+    pub credits_saved: f64,
+}
+
+pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
+
+pub struct Cache {
+    path: PathBuf,
+    settings: CacheSettings,
+    conn: Mutex<Connection>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    requests_saved: AtomicU64,
+    credits_saved: Mutex<f64>,
+    /// Set after the first failure: the cache is then bypassed for the rest of the process.
+    broken: AtomicBool,
+    warn: Mutex<Option<Warn>>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("path", &self.path).finish()
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Why a file cannot be used as the cache, with what to do about it.
+fn unusable(path: &Path, why: impl std::fmt::Display) -> String {
+    format!(
+        "the cache file {} cannot be used: {why}; give another path (cache=\"...\"), delete the file, or turn the \
+         cache off (cache=False; --no-cache on the command line)",
+        path.display()
+    )
+}
+
+/// Creates the file owner-only (it holds personal data) and its directory, before SQLite opens it.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
+}
+
+impl Cache {
+    /// Opens (creating if needed) the cache file. A file that is not a cache of this package, a cache written
+    /// by a newer release, or a path that cannot be created is an error that says so and what to do.
+    pub fn open(settings: CacheSettings) -> Result<Cache, String> {
+        let path = match &settings.path {
+            Some(p) => p.clone(),
+            None => default_path()?,
+        };
+        if path.is_dir() {
+            return Err(unusable(&path, "it is a directory; give the path of a file in it"));
+        }
+        create_private(&path).map_err(|e| unusable(&path, e))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| unusable(&path, e))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| unusable(&path, e))?;
+        prepare(&conn).map_err(|e| unusable(&path, e))?;
+        Ok(Cache {
+            path,
+            settings,
+            conn: Mutex::new(conn),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            requests_saved: AtomicU64::new(0),
+            credits_saved: Mutex::new(0.0),
+            broken: AtomicBool::new(false),
+            warn: Mutex::new(None),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn settings(&self) -> &CacheSettings {
+        &self.settings
+    }
+
+    /// Where failures are reported (the binding turns them into Python warnings); until set, they are dropped.
+    pub fn set_warn(&self, warn: Warn) {
+        *self.warn.lock() = Some(warn);
+    }
+
+    /// Runs `f` on the connection; a failure is reported once and turns the cache off for this process.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        if self.broken.load(Ordering::Relaxed) {
+            return None;
+        }
+        let result = f(&self.conn.lock());
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !self.broken.swap(true, Ordering::Relaxed) {
+                    let message = format!(
+                        "the result cache at {} failed ({e}); going on without it for the rest of this process",
+                        self.path.display()
+                    );
+                    if let Some(w) = self.warn.lock().clone() {
+                        w(&message);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn ttl(&self, op: &str, found: bool) -> Duration {
+        match (op.starts_with("search."), found) {
+            (true, _) => self.settings.search_ttl,
+            (false, true) => self.settings.ttl,
+            (false, false) => self.settings.not_found_ttl,
+        }
+    }
+
+    /// The answers to `keys` (one per key, `None` where none is stored or fresh), each made with at least
+    /// `reveal`; counted as hits and misses.
+    pub fn get_many(&self, account: &str, op: &str, keys: &[String], reveal: i64) -> Vec<Option<Answer>> {
+        let answers = self.peek_many(account, op, keys, reveal);
+        let hits = answers.iter().filter(|a| a.is_some()).count() as u64;
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses.fetch_add(keys.len() as u64 - hits, Ordering::Relaxed);
+        answers
+    }
+
+    /// `get_many` without counting hits and misses (an estimate looks without using).
+    pub fn peek_many(&self, account: &str, op: &str, keys: &[String], reveal: i64) -> Vec<Option<Answer>> {
+        let (found_ttl, missing_ttl) = (self.ttl(op, true), self.ttl(op, false));
+        let now = now();
+        let answers = self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT found, body, stored FROM answers WHERE account = ?1 AND op = ?2 AND key = ?3 \
+                 AND (reveal & ?4) = ?4 AND found < 2 ORDER BY found DESC, stored DESC",
+            )?;
+            let mut out = Vec::with_capacity(keys.len());
+            for key in keys {
+                let mut rows = stmt.query(params![account, op, key, reveal])?;
+                let mut answer = None;
+                while let Some(row) = rows.next()? {
+                    let (found, body, stored): (i64, Option<String>, f64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                    let ttl = if found == 1 { found_ttl } else { missing_ttl };
+                    if now - stored > ttl.as_secs_f64() {
+                        continue;
+                    }
+                    answer = match (found, body) {
+                        (1, Some(text)) => Some(Answer::Found(text)),
+                        (0, _) => Some(Answer::NotFound),
+                        _ => None,
+                    };
+                    if answer.is_some() {
+                        break;
+                    }
+                }
+                out.push(answer);
+            }
+            Ok(out)
+        });
+        answers.unwrap_or_else(|| vec![None; keys.len()])
+    }
+
+    pub fn get(&self, account: &str, op: &str, key: &str, reveal: i64) -> Option<Answer> {
+        self.get_many(account, op, &[key.to_string()], reveal).pop().flatten()
+    }
+
+    /// Stores answers, in one transaction. An answer about a person removed for GDPR is not stored.
+    pub fn put_many(&self, account: &str, op: &str, entries: &[(String, i64, Answer, Identity)]) {
+        if entries.is_empty() {
+            return;
+        }
+        let stored = now();
+        self.with(|c| {
+            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut removed = tx.prepare_cached(
+                    "SELECT 1 FROM answers WHERE account = ?1 AND found = 2 AND \
+                     ((?2 IS NOT NULL AND email = ?2) OR (?3 IS NOT NULL AND linkedin = ?3)) LIMIT 1",
+                )?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO answers (account, op, key, reveal, found, body, email, linkedin, stored) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for (key, reveal, answer, who) in entries {
+                    let (found, body) = match answer {
+                        Answer::Found(text) => (1, Some(text.as_str())),
+                        Answer::NotFound => (0, None),
+                    };
+                    if found == 1 && removed.exists(params![account, who.email, who.linkedin])? {
+                        continue;
+                    }
+                    insert.execute(params![
+                        account,
+                        op,
+                        key,
+                        reveal,
+                        found,
+                        body,
+                        who.email,
+                        who.linkedin,
+                        stored
+                    ])?;
+                }
+            }
+            tx.commit()
+        });
+    }
+
+    pub fn put(&self, account: &str, op: &str, key: &str, reveal: i64, answer: Answer, who: Identity) {
+        self.put_many(account, op, &[(key.to_string(), reveal, answer, who)]);
+    }
+
+    /// A person removed for GDPR: every record of them (by any of the keys given) is deleted, and a marker keeps
+    /// them from being stored again.
+    pub fn forget(&self, account: &str, key: &str, who: &Identity) {
+        let stored = now();
+        self.with(|c| {
+            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM answers WHERE account = ?1 AND (key = ?2 \
+                 OR (?3 IS NOT NULL AND email = ?3) OR (?4 IS NOT NULL AND linkedin = ?4))",
+                params![account, key, who.email, who.linkedin],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO answers (account, op, key, reveal, found, body, email, linkedin, stored) \
+                 VALUES (?1, 'gdpr', ?2, 0, 2, NULL, ?3, ?4, ?5)",
+                params![account, key, who.email, who.linkedin, stored],
+            )?;
+            tx.commit()
+        });
+    }
+
+    /// Counts what the cache answered instead of the server.
+    pub fn saved(&self, requests: u64, credits: f64) {
+        self.requests_saved.fetch_add(requests, Ordering::Relaxed);
+        *self.credits_saved.lock() += credits;
+    }
+
+    /// Deletes every answer (`older_than`: only those stored longer ago); GDPR markers stay. Returns how many.
+    pub fn clear(&self, older_than: Option<Duration>) -> Result<u64, String> {
+        let cutoff = older_than.map_or(f64::INFINITY, |d| now() - d.as_secs_f64());
+        let conn = self.conn.lock();
+        let n = conn
+            .execute(
+                "DELETE FROM answers WHERE found < 2 AND stored <= ?1",
+                params![if cutoff.is_finite() { cutoff } else { f64::MAX }],
+            )
+            .map_err(|e| unusable(&self.path, e))?;
+        Ok(n as u64)
+    }
+
+    pub fn stats(&self) -> Stats {
+        let (entries, bytes) = self
+            .with(|c| {
+                let entries: i64 = c.query_row("SELECT count(*) FROM answers WHERE found < 2", [], |r| r.get(0))?;
+                let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+                let size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+                Ok((entries as u64, (pages * size) as u64))
+            })
+            .unwrap_or_default();
+        Stats {
+            entries,
+            bytes,
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            requests_saved: self.requests_saved.load(Ordering::Relaxed),
+            credits_saved: *self.credits_saved.lock(),
+        }
+    }
+}
+
+/// Sets up a new file, or checks that an existing one is a cache this release can read.
+fn prepare(conn: &Connection) -> Result<(), String> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!("SQLite could not switch it to WAL mode (it stays {mode})"));
+    }
+    conn.execute_batch("PRAGMA synchronous=NORMAL;")
+        .map_err(|e| e.to_string())?;
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| e.to_string())?;
+    if tables.iter().any(|t| t == "meta") {
+        let app: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE name = 'application'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| e.to_string())?;
+        if app.as_deref() != Some(APPLICATION) {
+            return Err("it is a SQLite database of another program".into());
+        }
+        let schema: i64 = conn
+            .query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(|e| e.to_string())?
+            .parse()
+            .unwrap_or(i64::MAX);
+        if schema > SCHEMA {
+            return Err(format!(
+                "it was written by a newer release of amplemarket (layout {schema}, this one reads {SCHEMA}); upgrade \
+                 amplemarket"
+            ));
+        }
+        return Ok(());
+    }
+    if !tables.is_empty() {
+        return Err("it is a SQLite database of another program".into());
+    }
+    conn.execute_batch(&format!(
+        "BEGIN;
+         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+         INSERT OR IGNORE INTO meta VALUES ('application', '{APPLICATION}'), ('schema', '{SCHEMA}');
+         CREATE TABLE IF NOT EXISTS answers (
+             account TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, reveal INTEGER NOT NULL,
+             found INTEGER NOT NULL, body TEXT, email TEXT, linkedin TEXT, stored REAL NOT NULL,
+             PRIMARY KEY (account, op, key, reveal)) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS answers_email ON answers (account, email) WHERE email IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS answers_linkedin ON answers (account, linkedin) WHERE linkedin IS NOT NULL;
+         COMMIT;"
+    ))
+    .map_err(|e| e.to_string())
+}
+
+/// Identical calls in flight at once share one request: the first runs, the others wait for its answer.
+pub struct SingleFlight<T: Clone> {
+    waiting: Mutex<HashMap<String, tokio::sync::watch::Receiver<Option<T>>>>,
+}
+
+impl<T: Clone> Default for SingleFlight<T> {
+    fn default() -> Self {
+        SingleFlight {
+            waiting: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
+    /// `work`'s answer, or the answer of the identical call (same `key`) already running.
+    pub async fn run<F: std::future::Future<Output = T>>(&self, key: String, work: F) -> T {
+        loop {
+            let leader = {
+                let mut waiting = self.waiting.lock();
+                match waiting.get(&key) {
+                    Some(rx) => Err(rx.clone()),
+                    None => {
+                        let (tx, rx) = tokio::sync::watch::channel(None);
+                        waiting.insert(key.clone(), rx);
+                        Ok(tx)
+                    }
+                }
+            };
+            match leader {
+                Ok(tx) => {
+                    let done = Done { flight: self, key };
+                    let v = work.await;
+                    let _ = tx.send(Some(v.clone()));
+                    drop(done);
+                    return v;
+                }
+                Err(mut rx) => {
+                    if let Ok(v) = rx.wait_for(Option::is_some).await {
+                        if let Some(v) = v.clone() {
+                            return v;
+                        }
+                    }
+                    // The running call was dropped (interrupted) before answering: try again, maybe leading.
+                }
+            }
+        }
+    }
+}
+
+/// Removes a call from the flight when it ends, answered or dropped.
+struct Done<'a, T: Clone> {
+    flight: &'a SingleFlight<T>,
+    key: String,
+}
+
+impl<T: Clone> Drop for Done<'_, T> {
+    fn drop(&mut self) {
+        self.flight.waiting.lock().remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("amplemarket-cache-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("c.sqlite3")
+    }
+
+    fn open(path: &Path) -> Cache {
+        Cache::open(CacheSettings {
+            path: Some(path.to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn answers_with_more_reveals_serve_fewer_never_the_reverse() {
+        let c = open(&temp("reveals"));
+        let who = Identity::new(Some("a@x.com"), None);
+        c.put(
+            "acct",
+            "person.find",
+            "em:a@x.com",
+            reveals(true, false),
+            Answer::Found("{\"id\":1}".into()),
+            who,
+        );
+        assert_eq!(
+            c.get("acct", "person.find", "em:a@x.com", reveals(false, false)),
+            Some(Answer::Found("{\"id\":1}".into()))
+        );
+        assert_eq!(
+            c.get("acct", "person.find", "em:a@x.com", reveals(true, false)),
+            Some(Answer::Found("{\"id\":1}".into()))
+        );
+        assert_eq!(c.get("acct", "person.find", "em:a@x.com", reveals(false, true)), None);
+        assert_eq!(
+            c.get("other", "person.find", "em:a@x.com", 0),
+            None,
+            "another account shares nothing"
+        );
+        let s = c.stats();
+        assert_eq!((s.hits, s.misses, s.entries), (2, 2, 1));
+    }
+
+    #[test]
+    fn a_gdpr_removal_deletes_the_person_and_blocks_storing_them_again() {
+        let c = open(&temp("gdpr"));
+        let who = Identity::new(Some("A@x.com"), Some("https://linkedin.com/in/a"));
+        c.put(
+            "acct",
+            "person.find",
+            "em:a@x.com",
+            0,
+            Answer::Found("{}".into()),
+            who.clone(),
+        );
+        c.put(
+            "acct",
+            "person.enrich",
+            "lead",
+            0,
+            Answer::Found("{}".into()),
+            who.clone(),
+        );
+        c.forget("acct", "li:in/a", &Identity::new(None, Some("linkedin.com/in/a/")));
+        assert_eq!(c.get("acct", "person.find", "em:a@x.com", 0), None);
+        assert_eq!(c.get("acct", "person.enrich", "lead", 0), None);
+        c.put("acct", "person.find", "em:a@x.com", 0, Answer::Found("{}".into()), who);
+        assert_eq!(c.get("acct", "person.find", "em:a@x.com", 0), None);
+    }
+
+    #[test]
+    fn expired_answers_are_misses_and_clear_removes_them() {
+        let path = temp("ttl");
+        let c = Cache::open(CacheSettings {
+            path: Some(path),
+            not_found_ttl: Duration::ZERO,
+            ..Default::default()
+        })
+        .unwrap();
+        c.put("a", "person.find", "k1", 0, Answer::NotFound, Identity::default());
+        c.put(
+            "a",
+            "person.find",
+            "k2",
+            0,
+            Answer::Found("{}".into()),
+            Identity::default(),
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(c.get("a", "person.find", "k1", 0), None);
+        assert!(c.get("a", "person.find", "k2", 0).is_some());
+        assert_eq!(c.clear(Some(Duration::from_secs(3600))).unwrap(), 0);
+        assert_eq!(c.clear(None).unwrap(), 2);
+    }
+
+    #[test]
+    fn foreign_newer_and_odd_files_are_refused_with_the_fix() {
+        let path = temp("foreign");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"this is not a database at all, just text that is long enough").unwrap();
+        let e = Cache::open(CacheSettings {
+            path: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("cannot be used") && e.contains("cache=False"), "{e}");
+
+        std::fs::remove_file(&path).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x);")
+            .unwrap();
+        let e = Cache::open(CacheSettings {
+            path: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("another program"), "{e}");
+
+        std::fs::remove_file(&path).unwrap();
+        drop(open(&path));
+        Connection::open(&path)
+            .unwrap()
+            .execute("UPDATE meta SET value = '99' WHERE name = 'schema'", [])
+            .unwrap();
+        let e = Cache::open(CacheSettings {
+            path: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("newer release"), "{e}");
+
+        let e = Cache::open(CacheSettings {
+            path: Some(path.parent().unwrap().to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("directory"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp("mode");
+        drop(open(&path));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn the_account_is_a_hash_that_hides_the_key() {
+        let a = account_of("amp_secret_key_1234");
+        assert_eq!(a.len(), 24);
+        assert!(!a.contains("1234") && a != account_of("amp_secret_key_1235"));
+    }
+
+    #[tokio::test]
+    async fn identical_calls_in_flight_share_one_run() {
+        let flight = Arc::new(SingleFlight::<u32>::default());
+        let runs = Arc::new(AtomicU64::new(0));
+        let call = |flight: Arc<SingleFlight<u32>>, runs: Arc<AtomicU64>| async move {
+            flight
+                .run("k".into(), async {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    7
+                })
+                .await
+        };
+        let (a, b) = tokio::join!(call(flight.clone(), runs.clone()), call(flight.clone(), runs.clone()));
+        assert_eq!((a, b, runs.load(Ordering::SeqCst)), (7, 7, 1));
+        assert_eq!(call(flight.clone(), runs.clone()).await, 7);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "a call after the first ended runs again"
+        );
+    }
+}
