@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from amplemarket._core import _map_columns, check_lead
 from amplemarket.errors import InvalidInputError
@@ -163,26 +163,42 @@ def _read_arrow(p: Path, suffix: str, data: bytes) -> Table:
     return Table(columns, rows, types={f.name: f.type for f in table.schema})
 
 
-def column_map(columns: Sequence[str], overrides: Mapping[str, str]) -> dict[str, str]:
-    """Lead field for each column that maps to one: the overrides (``Column=field``), then the header names of
-    exports (``amplemarket._core._map_columns``)."""
+# The fields a column can map to (``--map "Column=field"``), by the kind of rows a file holds: the header rules of
+# ``amplemarket._core._map_columns`` for that kind. ``first_name`` and ``last_name`` make a lead's ``name``.
+Rows = Literal["lead", "company", "email"]
+FIELDS: dict[Rows, tuple[str, ...]] = {
+    "lead": (*LEAD_FIELDS, "first_name", "last_name"),
+    "company": ("domain", "linkedin_url", "name"),
+    "email": ("email",),
+}
+
+
+def column_map(columns: Sequence[str], overrides: Mapping[str, str], kind: Rows = "lead") -> dict[str, str]:
+    """The field of each column that maps to one (``kind``: ``lead``, ``company`` or ``email``): the overrides
+    (``Column=field``), then the header names of exports (``amplemarket._core._map_columns``)."""
     mapping: dict[str, str] = {}
-    known = set(LEAD_FIELDS) | {"first_name", "last_name"}
+    known = FIELDS[kind]
     for column, target in overrides.items():
         if column not in columns:
             raise InputError(f"--map names column {column!r}, which the input does not have; columns: {list(columns)}")
         if target not in known:
-            raise InputError(f"--map {column}={target}: {target!r} is not a lead field; fields: {sorted(known)}")
+            raise InputError(f"--map {column}={target}: {target!r} is not {a(kind)} field; fields: {sorted(known)}")
         mapping[column] = target
-    # The header rules are the core's, the same for tables given to Person.enrich.
-    return dict(_map_columns([str(c) for c in columns], list(mapping.items())))
+    # The header rules are the core's, the same for tables given to Person.enrich, Company.enrich, validate_emails.
+    return dict(_map_columns([str(c) for c in columns], list(mapping.items()), kind))
 
 
-def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[str, str], str | None]:
-    """The lead a row describes, and why it cannot be enriched (``None`` when it can)."""
+def a(noun: str) -> str:
+    """``noun`` with its indefinite article: a lead, an email."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def fields_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[str, str], str | None]:
+    """The mapped fields of a row (trimmed text, blanks left out), and why the row cannot be used (``None`` when it
+    can, so far: each kind checks its fields further)."""
     if "__problem__" in row:
         return {}, str(row["__problem__"])
-    lead: dict[str, str] = {}
+    fields: dict[str, str] = {}
     for column, target in mapping.items():
         value = row.get(column)
         if _missing(value):
@@ -190,12 +206,20 @@ def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[st
         if not isinstance(value, str):
             return {}, f"column {column!r} holds {type(value).__name__}, not text"
         if value.strip():
-            lead[target] = value.strip()
+            fields[target] = value.strip()
+    if all(_missing(v) or (isinstance(v, str) and not v.strip()) for v in row.values()):
+        return {}, "empty row"
+    return fields, None
+
+
+def lead_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[str, str], str | None]:
+    """The lead a row describes, and why it cannot be enriched (``None`` when it can)."""
+    lead, problem = fields_of(row, mapping)
+    if problem:
+        return lead, problem
     first, last = lead.pop("first_name", ""), lead.pop("last_name", "")
     if "name" not in lead and (first or last):
         lead["name"] = f"{first} {last}".strip()
-    if all(_missing(v) or (isinstance(v, str) and not v.strip()) for v in row.values()):
-        return {}, "empty row"
     # The SDK's own check, the one every call that sends leads makes: a row it refuses is kept as invalid.
     try:
         return check_lead(lead), None

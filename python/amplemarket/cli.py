@@ -1,4 +1,4 @@
-"""The ``amplemarket`` command line: find, company, search, enrich, and a local sandbox.
+"""The ``amplemarket`` command line: find, company, search, company-search, enrich, validate, and a local sandbox.
 
 Every command but ``sandbox`` takes ``--sandbox`` to run against an in-process sandbox whose data set matches
 ``examples/leads.csv`` (seed 0), so it can be tried without a key, spending only the sandbox's synthetic credits.
@@ -45,6 +45,14 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    """A whole number, 1 or more (argparse type)."""
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
     return value
 
 
@@ -109,6 +117,17 @@ _FLAGS: dict[str, dict[str, str]] = {
         "company_sizes": "--size",
         "max_results": "--max-results",
     },
+    "company-search": {
+        "company_names": "--name",
+        "company_domains": "--domain",
+        "company_industries": "--industry",
+        "company_sizes": "--size",
+        "company_types": "--type",
+        "company_locations": "--location",
+        "company_keywords": "--keyword",
+        "max_results": "--max-results",
+    },
+    "validate": {"validations_per_hour": "--validations-per-hour"},
 }
 
 # Python in SDK messages, and what a CLI user types instead.
@@ -241,70 +260,79 @@ def _company(args: argparse.Namespace) -> int:
     return 0
 
 
-def _search(args: argparse.Namespace) -> int:
-    import amplemarket
-    from amplemarket._files import check_format, write_table
+def _found(args: argparse.Namespace, items: list[Any], noun: str, flatten: Any, line: Any) -> None:
+    """What a search found: to ``--output`` (flat columns), as JSON lines, or one line each."""
+    from amplemarket._files import write_table
 
-    filters = {
-        "person_name": args.name,
-        "person_titles": args.title,
-        "person_locations": args.location,
-        "person_seniorities": args.seniority,
-        "person_departments": args.department,
-        "company_names": args.company,
-        "company_domains": args.domain,
-        "company_industries": args.industry,
-        "company_sizes": args.size,
-    }
     if args.output:
-        check_format(args.output, "output file", writing=True)  # before searching
-    with _client(args) as client:
-        people = list(
-            amplemarket.Person.search_iter(
-                **{k: v for k, v in filters.items() if v}, max_results=args.max_results, client=client
-            )
-        )
-    if args.output:
-        from amplemarket._enrich_run import flatten_person
-
-        rows = [flatten_person(p) for p in people]
+        rows = [flatten(x) for x in items]
         columns: list[str] = []
         for r in rows:
             columns.extend(k for k in r if k not in columns)
         write_table(args.output, columns, rows)
-        print(f"{len(people)} people written to {args.output}", file=sys.stderr)
+        print(f"{len(items)} {noun} written to {args.output}", file=sys.stderr)
     elif args.json:
-        for p in people:
-            print(p.to_json())
+        for x in items:
+            print(x.to_json())
     else:
-        for p in people:
-            company = p.company.name if p.company else "-"
-            print(f"{p.name}\t{p.title or ''}\t{company}\t{p.linkedin_url or ''}")
-        print(f"{len(people)} people", file=sys.stderr)
+        for x in items:
+            print(line(x))
+        print(f"{len(items)} {noun}", file=sys.stderr)
+
+
+def _searched(args: argparse.Namespace, search_iter: Any) -> list[Any]:
+    """Every match of ``search_iter`` for the filters given (each SDK argument from its flag in ``_FLAGS``), up to
+    ``--max-results``; an unusable ``--output`` is refused before searching."""
+    from amplemarket._files import check_format
+
+    if args.output:
+        check_format(args.output, "output file", writing=True)
+    filters = {arg: getattr(args, flag[2:].replace("-", "_")) for arg, flag in _FLAGS[args.command].items()}
+    given = {k: v for k, v in filters.items() if v and k != "max_results"}
+    with _client(args) as client:
+        return list(search_iter(**given, max_results=args.max_results, client=client))
+
+
+def _search(args: argparse.Namespace) -> int:
+    import amplemarket
+    from amplemarket._enrich_run import flatten_person
+
+    people = _searched(args, amplemarket.Person.search_iter)
+
+    def line(p: Any) -> str:
+        company = p.company.name if p.company else "-"
+        return f"{p.name}\t{p.title or ''}\t{company}\t{p.linkedin_url or ''}"
+
+    _found(args, people, "people", flatten_person, line)
     return 0
 
 
-def _enrich(args: argparse.Namespace) -> int:
-    from amplemarket._enrich_run import Options, run, state_path
+def _company_search(args: argparse.Namespace) -> int:
+    import amplemarket
+    from amplemarket._enrich_run import flatten_company
+
+    companies = _searched(args, amplemarket.Company.search_iter)
+
+    def line(c: Any) -> str:
+        return f"{c.name}\t{c.website or ''}\t{c.industry or ''}\t{c.size or ''}\t{c.linkedin_url or ''}"
+
+    _found(args, companies, "companies", flatten_company, line)
+    return 0
+
+
+def _bulk(args: argparse.Namespace, kind: Any) -> int:
+    """``enrich`` and ``validate``: a file in, a result file out, through jobs recorded in a state file."""
+    from amplemarket._enrich_run import run, state_path
     from amplemarket._files import check_format
     from amplemarket.errors import AmplemarketError
 
     say = _say(args)
     check_format(args.input, "input file")  # before a client or a sandbox is started
     check_format(args.output, "output file", writing=True)
-    opts = Options(
-        input=Path(args.input),
-        output=Path(args.output),
-        reveal_email=args.reveal_email,
-        reveal_phone_numbers=args.reveal_phone_numbers,
-        mapping=dict(args.map or []),
-        resume=args.resume,
-        timeout=args.timeout,
-        progress=sys.stderr.isatty() and not args.quiet,
-    )
+    opts = kind.opts
     with _client(args) as client:
         try:
-            summary = run(opts, client, say)
+            summary = run(opts, kind, client, say)
         except (KeyboardInterrupt, AmplemarketError) as e:
             # Interrupted or failed midway: the jobs (or the keys of jobs being created) are in the state file.
             if state_path(opts.output).exists():
@@ -329,6 +357,42 @@ def _enrich(args: argparse.Namespace) -> int:
             )
         print(f"{summary['rows']} rows -> {args.output}: {statuses}{credit_text}")
     return 0
+
+
+def _options(args: argparse.Namespace, **more: Any) -> Any:
+    from amplemarket._enrich_run import Options
+
+    return Options(
+        input=Path(args.input),
+        output=Path(args.output),
+        mapping=dict(args.map or []),
+        resume=args.resume,
+        timeout=args.timeout,
+        progress=sys.stderr.isatty() and not args.quiet,
+        **more,
+    )
+
+
+def _enrich(args: argparse.Namespace) -> int:
+    from amplemarket._enrich_run import Companies, People
+
+    if args.companies:
+        reveals = (("--reveal-email", args.reveal_email), ("--reveal-phone-numbers", args.reveal_phone_numbers))
+        given = [flag for flag, on in reveals if on]
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)}: company enrichment reveals nothing (reveals are for people); "
+                f"leave {'it' if len(given) == 1 else 'them'} out with --companies"
+            )
+        return _bulk(args, Companies(_options(args)))
+    opts = _options(args, reveal_email=args.reveal_email, reveal_phone_numbers=args.reveal_phone_numbers)
+    return _bulk(args, People(opts))
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from amplemarket._enrich_run import Emails
+
+    return _bulk(args, Emails(_options(args, validations_per_hour=args.validations_per_hour)))
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -391,6 +455,31 @@ def _reveal_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reveal-phone-numbers", action="store_true", help="reveal phone numbers (charged once per person)")
 
 
+def _search_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-results", type=_count, default=100, help="stop after this many (default 100)")
+    p.add_argument(
+        "-o", "--output", help="write to a .csv, .jsonl, .json, .parquet or .arrow file (the last two need pyarrow)"
+    )
+    _connection_options(p)
+
+
+def _file_options(p: argparse.ArgumentParser, rows: str, field: str) -> None:
+    """The options of the commands that turn a file into a result file through jobs (enrich, validate)."""
+    p.add_argument("input", help=f"{rows} file (.csv, .jsonl, .json, .parquet or .arrow)")
+    p.add_argument("-o", "--output", required=True, help="result file (.csv, .jsonl, .json, .parquet or .arrow)")
+    p.add_argument("--map", metavar="COLUMN=FIELD", type=_mapping, action="append", help=f"map a column to {field}")
+    p.add_argument("--resume", action="store_true", help="pick up the jobs of an interrupted run")
+    p.add_argument("--timeout", type=_seconds, default=None, help="give up waiting after this many seconds")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    p.add_argument(
+        "--trust-idempotency-key",
+        action="store_true",
+        help="send a request cut short (5xx, dropped, cut answer) again with its Idempotency-Key, "
+        "trusting the server to answer with the job it started (the sandbox does; the public API does not "
+        "document it). Without it, such a run stops and --resume sends the request again with the same key",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from amplemarket._files import PYARROW_HINT
 
@@ -417,49 +506,70 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser("search", help="search people", description="Search people (no credits).")
     search.add_argument("--name", help="person name")
-    for flag, dest in (
-        ("--title", "title"),
-        ("--location", "location"),
-        ("--seniority", "seniority"),
-        ("--department", "department"),
-        ("--company", "company"),
-        ("--domain", "domain"),
-        ("--industry", "industry"),
-        ("--size", "size"),
+    for flag in (
+        "--title",
+        "--location",
+        "--seniority",
+        "--department",
+        "--company",
+        "--domain",
+        "--industry",
+        "--size",
     ):
-        search.add_argument(flag, dest=dest, action="append", help="repeatable")
-    search.add_argument("--max-results", type=_count, default=100, help="stop after this many (default 100)")
-    search.add_argument(
-        "-o", "--output", help="write to a .csv, .jsonl, .json, .parquet or .arrow file (the last two need pyarrow)"
-    )
-    _connection_options(search)
+        search.add_argument(flag, action="append", help="repeatable")
+    _search_options(search)
     search.set_defaults(run=_search)
+
+    company_search = commands.add_parser(
+        "company-search", help="search companies", description="Search companies (no credits)."
+    )
+    for flag, what in (
+        ("--name", "part of the company name"),
+        ("--domain", "company domain"),
+        ("--industry", "industry"),
+        ("--size", "size, like '51-200 employees'"),
+        ("--type", "company type"),
+        ("--location", "part of the location"),
+        ("--keyword", "keyword"),
+    ):
+        company_search.add_argument(flag, action="append", help=f"{what} (repeatable: any of them)")
+    _search_options(company_search)
+    company_search.set_defaults(run=_company_search)
 
     enrich = commands.add_parser(
         "enrich",
-        help="enrich a file of leads",
-        description="Enrich a .csv/.jsonl/.json/.parquet/.arrow file of leads into a result file of any of these "
-        "formats. Crash-safe: rerun with --resume. Parquet and Arrow IPC (.arrow, also .feather or .ipc) keep their "
-        f"column types and need pyarrow: {PYARROW_HINT}.",
+        help="enrich a file of leads (or of companies, with --companies)",
+        description="Enrich a .csv/.jsonl/.json/.parquet/.arrow file of leads (or, with --companies, of companies) "
+        "into a result file of any of these formats. Crash-safe: rerun with --resume. Parquet and Arrow IPC (.arrow, "
+        f"also .feather or .ipc) keep their column types and need pyarrow: {PYARROW_HINT}.",
     )
-    enrich.add_argument("input", help="leads file (.csv, .jsonl, .json, .parquet or .arrow)")
-    enrich.add_argument("-o", "--output", required=True, help="result file (.csv, .jsonl, .json, .parquet or .arrow)")
     enrich.add_argument(
-        "--map", metavar="COLUMN=FIELD", type=_mapping, action="append", help="map a column to a lead field"
-    )
-    enrich.add_argument("--resume", action="store_true", help="pick up the jobs of an interrupted run")
-    enrich.add_argument("--timeout", type=_seconds, default=None, help="give up waiting after this many seconds")
-    enrich.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
-    enrich.add_argument(
-        "--trust-idempotency-key",
+        "--companies",
         action="store_true",
-        help="send an enrichment request cut short (5xx, dropped, cut answer) again with its Idempotency-Key, "
-        "trusting the server to answer with the job it started (the sandbox does; the public API does not "
-        "document it). Without it, such a run stops and --resume sends the request again with the same key",
+        help="the rows are companies (columns like Domain, Website, Company LinkedIn URL, Company), not people",
     )
+    _file_options(enrich, "leads (or companies)", "a lead field (with --companies, domain, linkedin_url or name)")
     _reveal_options(enrich)
     _connection_options(enrich)
     enrich.set_defaults(run=_enrich)
+
+    validate = commands.add_parser(
+        "validate",
+        help="validate a file of email addresses",
+        description="Validate the email addresses of a .csv/.jsonl/.json/.parquet/.arrow file (an Email column, or "
+        "--map) into a result file of any of these formats, one email credit each. Requests wait for the account's "
+        "hourly limit. Crash-safe: rerun with --resume. Parquet and Arrow IPC need pyarrow: "
+        f"{PYARROW_HINT}.",
+    )
+    _file_options(validate, "emails", "email")
+    validate.add_argument(
+        "--validations-per-hour",
+        type=_positive,
+        default=15_000,
+        help="the account's hourly limit of email validations (default 15000): no request sends more",
+    )
+    _connection_options(validate)
+    validate.set_defaults(run=_validate)
 
     sb = commands.add_parser(
         "sandbox",

@@ -443,7 +443,7 @@ def test_enrich_bad_timeout_is_refused_before_anything_is_sent(sb: Sandbox, tmp_
 
 
 @pytest.mark.parametrize("given", ["no key", "empty --api-key", "empty variable"])
-@pytest.mark.parametrize("command", ["find", "company", "search", "enrich"])
+@pytest.mark.parametrize("command", ["find", "company", "search", "company-search", "enrich", "validate"])
 def test_a_missing_key_names_the_flags_and_sends_nothing(sb: Sandbox, tmp_path: Path, command: str, given: str) -> None:
     src = write_rows(tmp_path / "in.csv", ["Email"], [{"Email": "zz.nobody@nowhere.example"}])
     out = tmp_path / "out.csv"
@@ -451,7 +451,9 @@ def test_a_missing_key_names_the_flags_and_sends_nothing(sb: Sandbox, tmp_path: 
         "find": ["find", "--email", "zz.nobody@nowhere.example"],
         "company": ["company", "--domain", "example.com"],
         "search": ["search", "--title", "CEO"],
+        "company-search": ["company-search", "--industry", "Software Development"],
         "enrich": ["enrich", str(src), "-o", str(out)],
+        "validate": ["validate", str(src), "-o", str(out)],
     }[command]
     key = ["--api-key", " "] if given == "empty --api-key" else []
     env = {"AMPLEMARKET_API_KEY": ""} if given == "empty variable" else {}
@@ -483,6 +485,9 @@ def test_a_missing_key_names_the_flags_and_sends_nothing(sb: Sandbox, tmp_path: 
         (["search", "--title", "CEO", "--title", " "], ["--title number 2 is empty"]),
         (["search", "--company", ""], ["--company number 1 is empty"]),
         (["search", "--max-results", "-1"], ["--max-results"]),
+        (["company-search", "--name", ""], ["--name number 1 is empty"]),
+        (["company-search", "--industry", "Software Development", "--industry", " "], ["--industry number 2 is empty"]),
+        (["validate", "in.csv", "-o", "out.csv", "--validations-per-hour", "none"], ["--validations-per-hour"]),
     ],
 )
 def test_bad_arguments_are_named_by_their_flags(sb: Sandbox, args: list[str], flags: list[str]) -> None:
@@ -521,7 +526,7 @@ def test_server_answers_and_settings_are_told_in_cli_words(sb: Sandbox, live: li
     assert "--api-key" in proc.stderr and python_in(proc.stderr) == [], proc.stderr
 
 
-@pytest.mark.parametrize("command", ["find", "company", "search", "enrich"])
+@pytest.mark.parametrize("command", ["find", "company", "search", "company-search", "enrich", "validate"])
 def test_sandbox_flag_help_says_synthetic_credits(command: str) -> None:
     proc = cli(command, "--help")
     assert proc.returncode == 0, proc.stderr

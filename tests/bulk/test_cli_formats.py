@@ -25,17 +25,14 @@ from support import (
     read_arrow,
     read_rows,
     sent,
-    start_cli,
     state_file,
-    wait_for,
     write_arrow,
     write_rows,
 )
 
 from amplemarket.testing import Sandbox
 
-from ._helpers import leads_sent, mixed_leads
-from .test_cli_resume import kill, killed_at_the_output, ledger, recorded_jobs
+from ._helpers import killed_at_the_output, killed_then_resumed, leads_sent, ledger, mixed_leads, signature, temporaries
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -50,11 +47,6 @@ HINT = "pip install 'amplemarket[parquet]'"
 
 def pick(live: list[dict[str, Any]], n: int, *, email: bool = False, company: bool = False) -> list[dict[str, Any]]:
     return [p for p in live if (p.get("email") or not email) and (p.get("company") or not company)][:n]
-
-
-def temporaries(out: Path) -> list[Path]:
-    """Temporary output files (``.<name>.*.tmp``) beside ``out``, state files aside."""
-    return [p for p in out.parent.glob(f".{out.name}.*.tmp") if "amplemarket-state" not in p.name]
 
 
 def strings_in(value: Any) -> list[str]:
@@ -422,10 +414,6 @@ def parquet_leads(path: Path, people: list[dict[str, Any]]) -> tuple[Path, list[
     return write_arrow(path, table), leads
 
 
-def signature(lead: dict[str, Any]) -> str:
-    return json.dumps(lead, sort_keys=True)
-
-
 def check_parquet_output(out: Path, leads: list[dict[str, str]]) -> Any:
     """One row per input row, in input order, typed; each person found charged once."""
     got = read_arrow(out)
@@ -451,25 +439,8 @@ def test_sigkill_after_the_job_id_is_recorded_then_resume_with_parquet_submits_n
 ) -> None:
     src, leads = parquet_leads(tmp_path / "leads.parquet", sb.people[:600])
     out = tmp_path / "enriched.parquet"
-    proc = start_cli("enrich", str(src), "-o", str(out), *against(sb), cwd=tmp_path)
-    procs.append(proc)
-
-    jobs = wait_for(lambda: recorded_jobs(out), timeout=30)
-    assert jobs, "the state file names the job as soon as it exists"
-    code, _, _ = kill(proc)
-    assert code == -signal.SIGKILL
-    assert not out.exists()  # the job takes 3 s: the killed run cannot have written anything
-    assert len(sent(sb, CREATE)) == 1
-
-    again = cli("enrich", str(src), "-o", str(out), *against(sb), cwd=tmp_path)
-    assert again.returncode == 2
-    assert "--resume" in again.stderr and str(state_file(out).name) in again.stderr
-    assert len(sent(sb, CREATE)) == 1 and not out.exists()
-
-    resumed = cli("enrich", str(src), "-o", str(out), "--resume", "--json", *against(sb), cwd=tmp_path)
-    assert resumed.returncode == 0, resumed.stderr
-    summary = json.loads(resumed.stdout)
-    assert summary["jobs"] == jobs and summary["rows"] == 600
+    summary = killed_then_resumed(sb, procs, CREATE, out, "enrich", str(src))
+    assert summary["rows"] == 600
 
     bodies = leads_sent(sb)
     assert len(bodies) == 1, "the resumed run submitted nothing"
@@ -486,7 +457,7 @@ def test_an_interrupted_parquet_write_never_leaves_a_half_written_output(sb: San
     out = tmp_path / "enriched.parquet"
 
     # Killed with every row written to its temporary file, none in place: no output at all, never a partial one.
-    first = killed_at_the_output(out, str(src), *against(sb))
+    first = killed_at_the_output(out, "enrich", str(src), *against(sb))
     assert first.returncode == -signal.SIGKILL, first.stderr
     assert not out.exists()
     (tmp,) = temporaries(out)
@@ -500,7 +471,7 @@ def test_an_interrupted_parquet_write_never_leaves_a_half_written_output(sb: San
     complete = out.read_bytes()
 
     # A second run over an existing output, killed at the same point, leaves the previous file intact.
-    second = killed_at_the_output(out, str(src), *against(sb))
+    second = killed_at_the_output(out, "enrich", str(src), *against(sb))
     assert second.returncode == -signal.SIGKILL, second.stderr
     assert len(sent(sb, CREATE)) == 2, "the second run was a new one (its own job)"
     assert out.read_bytes() == complete

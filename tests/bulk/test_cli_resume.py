@@ -9,7 +9,6 @@ import io
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +18,6 @@ import httpx
 import pytest
 from support import (
     CREATE,
-    ENV,
     POLL,
     against,
     cli,
@@ -34,7 +32,17 @@ from support import (
 
 from amplemarket.testing import Sandbox
 
-from ._helpers import leads_sent, mixed_leads
+from ._helpers import (
+    kill,
+    killed_at_the_output,
+    killed_then_resumed,
+    leads_sent,
+    ledger,
+    mixed_leads,
+    recorded_jobs,
+    signature,
+    temporaries,
+)
 
 COLUMNS = ["Email", "LinkedIn URL"]
 
@@ -44,29 +52,6 @@ def lead_file(path: Path, people: Sequence[dict[str, Any]]) -> tuple[Path, list[
     leads = mixed_leads(people)
     rows = [{"Email": lead.get("email", ""), "LinkedIn URL": lead.get("linkedin_url", "")} for lead in leads]
     return write_rows(path, COLUMNS, rows), leads
-
-
-def recorded_jobs(out: Path) -> list[int] | None:
-    state = read_state(out)
-    if state is None or not state["chunks"] or any(c.get("job_id") is None for c in state["chunks"]):
-        return None
-    return [int(c["job_id"]) for c in state["chunks"]]
-
-
-def kill(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> tuple[int, str, str]:
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=30)
-    return proc.returncode, out, err
-
-
-def signature(lead: dict[str, Any]) -> str:
-    return json.dumps(lead, sort_keys=True)
-
-
-def ledger(sb: Sandbox) -> dict[str, float]:
-    """What the sandbox charged so far, per pool, from its ledger."""
-    charges = sb.credits["charges"]
-    return {f"{pool}_credits": sum(c["amount"] for c in charges if c["pool"] == pool) for pool in ("email", "phone")}
 
 
 def killed_after_being_charged(sb: Sandbox, src: Path, out: Path, procs: list[subprocess.Popen[str]]) -> None:
@@ -87,25 +72,8 @@ def test_sigkill_after_the_job_id_is_recorded_then_resume_submits_nothing_twice(
 ) -> None:
     src, leads = lead_file(tmp_path / "leads.csv", sb.people[:3_000])
     out = tmp_path / "enriched.csv"
-    proc = start_cli("enrich", str(src), "-o", str(out), *against(sb), cwd=tmp_path)
-    procs.append(proc)
-
-    jobs = wait_for(lambda: recorded_jobs(out), timeout=30)
-    assert jobs, "the state file names the job as soon as it exists"
-    code, _, _ = kill(proc)
-    assert code == -signal.SIGKILL
-    assert not out.exists()  # the job takes 3 s: the killed run cannot have written anything
-    assert len(sent(sb, CREATE)) == 1
-
-    again = cli("enrich", str(src), "-o", str(out), *against(sb), cwd=tmp_path)
-    assert again.returncode == 2
-    assert "--resume" in again.stderr and str(state_file(out).name) in again.stderr
-    assert len(sent(sb, CREATE)) == 1 and not out.exists()
-
-    resumed = cli("enrich", str(src), "-o", str(out), "--resume", "--json", *against(sb), cwd=tmp_path)
-    assert resumed.returncode == 0, resumed.stderr
-    summary = json.loads(resumed.stdout)
-    assert summary["jobs"] == jobs and summary["rows"] == 3_000
+    summary = killed_then_resumed(sb, procs, CREATE, out, "enrich", str(src))
+    assert summary["rows"] == 3_000
 
     bodies = leads_sent(sb)
     assert len(bodies) == 1, "the resumed run submitted nothing"
@@ -158,60 +126,19 @@ def test_sigkill_before_the_job_id_is_recorded_creates_no_second_job(
     assert len(read_rows(out)) == 40 and not state_file(out).exists()
 
 
-# Runs the CLI (the arguments after the output path) and SIGKILLs it the moment a finished temporary file is about
-# to replace the output (``os.replace`` and ``os.rename`` raise the "os.rename" audit event). So every run dies at the
-# same point, with all its rows written and none of them in place; a CLI that wrote its output in place would never
-# get there, and would exit normally instead.
-KILLED_AT_THE_OUTPUT = r"""
-import os, signal, sys
-out = os.path.abspath(sys.argv[1])
-
-
-def at_the_output(event, args):
-    if event == "os.rename" and os.path.abspath(os.fsdecode(args[1])) == out:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-sys.addaudithook(at_the_output)
-from amplemarket.cli import main
-
-sys.exit(main(sys.argv[2:]))
-"""
-
-
-def killed_at_the_output(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``amplemarket enrich ARGS -o OUT``, killed as it puts its output in place (see ``KILLED_AT_THE_OUTPUT``)."""
-    return subprocess.run(
-        [sys.executable, "-c", KILLED_AT_THE_OUTPUT, str(out), "enrich", *args, "-o", str(out)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=120,
-        encoding="utf-8",
-    )
-
-
 @pytest.mark.amplemarket_sandbox(job_progression="immediate")
 def test_an_interrupted_write_never_leaves_a_half_written_output(sb: Sandbox, tmp_path: Path) -> None:
     src, _ = lead_file(tmp_path / "leads.csv", sb.people[:3_000])
     out = tmp_path / "enriched.csv"
 
-    def temporaries() -> list[Path]:
-        """Temporary output files (not the state file's) in the output's folder."""
-        return [
-            p
-            for p in tmp_path.iterdir()
-            if p.name.startswith(f".{out.name}.") and p.name.endswith(".tmp") and "amplemarket-state" not in p.name
-        ]
-
     def rows_in(tmp: Path) -> int:
         return len(list(csv.DictReader(io.StringIO(tmp.read_text(encoding="utf-8"), newline=""))))
 
     # Killed with every row written to its temporary file, none in place: no output at all, never a partial one.
-    first = killed_at_the_output(out, str(src), *against(sb))
+    first = killed_at_the_output(out, "enrich", str(src), *against(sb))
     assert first.returncode == -signal.SIGKILL, first.stderr
     assert not out.exists()
-    (tmp,) = temporaries()
+    (tmp,) = temporaries(out)
     assert rows_in(tmp) == 3_000, "the kill landed after the rows were written"
 
     resumed = cli("enrich", str(src), "-o", str(out), "--resume", *against(sb))
@@ -219,14 +146,14 @@ def test_an_interrupted_write_never_leaves_a_half_written_output(sb: Sandbox, tm
     assert len(sent(sb, CREATE)) == 1, "the resumed run used the killed run's job"
     complete = out.read_bytes()
     assert len(read_rows(out)) == 3_000
-    assert not temporaries(), "the killed run's temporary file was cleaned up"
+    assert not temporaries(out), "the killed run's temporary file was cleaned up"
 
     # A second run over an existing output, killed at the same point, leaves the previous file intact.
-    second = killed_at_the_output(out, str(src), *against(sb))
+    second = killed_at_the_output(out, "enrich", str(src), *against(sb))
     assert second.returncode == -signal.SIGKILL, second.stderr
     assert len(sent(sb, CREATE)) == 2, "the second run was a new one (its own job)"
     assert out.read_bytes() == complete
-    (tmp,) = temporaries()
+    (tmp,) = temporaries(out)
     assert rows_in(tmp) == 3_000
 
 
