@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import support
 from support import FAST, client_for
 
 import amplemarket
@@ -23,10 +25,15 @@ _TRUTH: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test sees the developer's AMPLEMARKET_* variables or another test's default client."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's AMPLEMARKET_* variables, another test's default client, or another test's
+    result cache: the user's cache directory (where the command line keeps answers by default) is the test's own,
+    for this process and the commands it runs."""
     for name in ("AMPLEMARKET_API_KEY", "AMPLEMARKET_BASE_URL", "AMPLEMARKET_LOG"):
         monkeypatch.delenv(name, raising=False)
+    cache_home = str(tmp_path / "user-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", cache_home)
+    monkeypatch.setitem(support.ENV, "XDG_CACHE_HOME", cache_home)
     amplemarket.set_default_client(None)
     yield
     amplemarket.set_default_client(None)

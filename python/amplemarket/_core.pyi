@@ -43,6 +43,8 @@ __all__ = [
     "ValidationResultsIterator",
     "__version__",
     "_map_columns",
+    "_recall",
+    "_remember",
     "check_company",
     "check_email",
     "check_lead",
@@ -1294,3 +1296,26 @@ def estimate(
     (``"email"``) would send for ``inputs`` and the most it could cost, with the client's cache taken into account.
     Nothing is sent. ``inputs`` and ``columns`` as those calls take them.
     """
+
+def _recall(
+    client: Client,
+    kind: Literal["person", "company", "email"],
+    inputs: Iterable[Mapping[str, Any] | str],
+    *,
+    reveal_email: bool = False,
+    reveal_phone_numbers: bool = False,
+) -> list[EnrichmentResult | ValidationResult | None]:
+    """For the command line, which runs its own jobs: the results the client's cache holds for ``inputs`` (one per
+    input, ``None`` where it has none), each with ``from_cache`` set.
+    """
+
+def _remember(
+    client: Client,
+    kind: Literal["person", "company", "email"],
+    inputs: Iterable[Mapping[str, Any] | str],
+    results: list[EnrichmentResult | ValidationResult | None],
+    *,
+    reveal_email: bool = False,
+    reveal_phone_numbers: bool = False,
+) -> None:
+    """For the command line: stores the results its jobs gave for ``inputs`` (``None`` where there is none)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import sys
 import time
 import uuid
@@ -29,7 +28,6 @@ from amplemarket import (
     AmplemarketError,
     APIStatusError,
     Client,
-    ClientClosedError,
     EmailValidation,
     EnrichmentJob,
     EnrichmentResult,
@@ -37,7 +35,10 @@ from amplemarket import (
     JobFailedError,
     RateLimitError,
     ValidationResult,
+    check_company,
+    check_email,
 )
+from amplemarket._core import _recall, _remember
 from amplemarket._files import (
     InputError,
     Rows,
@@ -99,23 +100,15 @@ def flatten_company(company: Any) -> dict[str, Any]:
 
 
 FLATTEN: dict[str, Callable[[Any], dict[str, Any]]] = {"person": flatten_person, "company": flatten_company}
-_CLOSED: list[Client] = []
 
 
-def sdk_refusal(create: Callable[..., Any], item: Any) -> str | None:
-    """Why the SDK would refuse to send ``item`` (``None`` if it would send it), found without sending anything:
-    ``create`` (``EnrichmentJob.create_companies``, ``EmailValidation.create``) is given a closed client, and checks
-    its inputs before it would use it. The same rule and words as every call that sends them."""
-    if not _CLOSED:
-        closed = Client("amp_closed_client", base_url="http://127.0.0.1:9", rate_limit=False)
-        closed.close()
-        _CLOSED.append(closed)
+def refusal(check: Callable[[Any], Any], item: Any) -> str | None:
+    """Why the SDK would refuse to send ``item`` (``None`` if it would send it): ``check_company`` or
+    ``check_email``, the rule and words of every call that sends them."""
     try:
-        create([item], client=_CLOSED[0])
-    except InvalidInputError as e:  # "1 invalid company(ies): company 0: <why>"
-        return re.sub(r"^\d+ invalid [^:]*: \w+ 0: ", "", str(e))
-    except ClientClosedError:
-        pass  # checked, and would be sent
+        check(item)
+    except InvalidInputError as e:
+        return str(e)
     return None
 
 
@@ -130,6 +123,7 @@ class Kind:
     command: ClassVar[str]  # the command line that runs it
     hint: ClassVar[str]  # how to name columns, when none maps
     largest: ClassVar[int]  # the most inputs one request takes
+    cache_kind: ClassVar[Literal["person", "company", "email"]]  # its answers in the result cache
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
@@ -159,6 +153,13 @@ class Kind:
         """The finished job's result for each of its inputs, in their order (``None`` where it has none)."""
         return list(job.results_for(items))
 
+    def recall(self, client: Client, items: list[Any]) -> list[Any]:
+        """The result the client's cache holds for each input (``None`` where it has none)."""
+        return _recall(client, self.cache_kind, items, **self.settings())
+
+    def remember(self, client: Client, items: list[Any], results: list[Any]) -> None:
+        _remember(client, self.cache_kind, items, results, **self.settings())
+
     def columns(self, result: Any) -> dict[str, Any]:
         """A result as the columns added to its row: its status and error, then what it found."""
         return {"status": result.status, "error": result.error, **self.found(result)}
@@ -183,6 +184,7 @@ class _Enrichment(Kind):
 
 class People(_Enrichment):
     name, rows, job_kind, noun, plural = "people", "lead", "person", "lead", "leads"
+    cache_kind = "person"
     command = "amplemarket enrich"
     hint = "name them like Email, LinkedIn URL, Full Name, Company, Domain, Title, or use --map 'Column=email'"
 
@@ -204,12 +206,13 @@ class People(_Enrichment):
 
 class Companies(_Enrichment):
     name, rows, job_kind, noun, plural = "companies", "company", "company", "company", "companies"
+    cache_kind = "company"
     command = "amplemarket enrich --companies"
     hint = "name them like Domain, Website, Company LinkedIn URL or Company, or use --map 'Column=domain'"
 
     def input_of(self, row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[Any, str | None]:
         company, problem = fields_of(row, mapping)
-        return company, problem or sdk_refusal(EnrichmentJob.create_companies, company)
+        return company, problem or refusal(check_company, company)
 
     def create(self, items: list[Any], key: str, client: Client, say: Callable[[str], None]) -> Any:
         return EnrichmentJob.create_companies(items, idempotency_key=key, client=client)
@@ -217,6 +220,7 @@ class Companies(_Enrichment):
 
 class Emails(Kind):
     name, rows, job, noun, plural = "emails", "email", "validation", "email", "emails"
+    cache_kind = "email"
     command = "amplemarket validate"
     hint = "name it Email (or Work Email…), or use --map 'Column=email'"
     largest = EmailValidation.MAX_EMAILS
@@ -228,7 +232,7 @@ class Emails(Kind):
     def input_of(self, row: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[Any, str | None]:
         fields, problem = fields_of(row, mapping)
         email = fields.get("email", "")
-        return email, problem or sdk_refusal(EmailValidation.create, email)
+        return email, problem or refusal(check_email, email)
 
     def identity(self, item: Any) -> Hashable:
         return str(item)
@@ -283,13 +287,115 @@ def _pools(value: Any) -> dict[str, float] | None:
     return None
 
 
+@dataclass
+class Plan:
+    """A file read as inputs: the table, each row's input, the rows that cannot be sent, and the distinct rows."""
+
+    table: Any
+    inputs: list[Any]
+    problems: dict[int, str]
+    # Each valid row's first identical row: its input is sent once, and every copy gets that row's result.
+    first_row: dict[int, int]
+    unique: list[int]
+
+
+def plan(opts: Options, kind: Kind, client: Client, say: Callable[[str], None]) -> dict[str, Any]:
+    """What ``run`` would send and the most it could cost (``--dry-run``, ``--max-credits``); sends nothing."""
+    p = _read(opts, kind, say)
+    cached = sum(r is not None for r in kind.recall(client, [p.inputs[i] for i in p.unique]))
+    to_send = len(p.unique) - cached
+    settings = kind.settings()
+    per = {"email": 0.0, "phone": 0.0}
+    if kind.cache_kind == "person":
+        per = {"email": 0.5 + settings["reveal_email"], "phone": float(settings["reveal_phone_numbers"])}
+    elif kind.cache_kind == "email":
+        per = {"email": 1.0, "phone": 0.0}
+    return {
+        "rows": len(p.inputs),
+        "invalid": len(p.problems),
+        "distinct": len(p.unique),
+        "cached": cached,
+        "to_send": to_send,
+        "credits": {k: v * to_send for k, v in per.items()},
+    }
+
+
 def run(opts: Options, kind: Kind, client: Client, say: Callable[[str], None]) -> dict[str, Any]:
     """Runs (or resumes) an enrichment or validation; returns the summary.
 
     The summary's ``credits_spent`` is the balance at the start of the run (recorded in the state file, so a resumed
     run counts what its interrupted processes spent) minus the balance at the end. When no starting balance was
-    recorded (``GET /account-info`` failed then), it is ``credits_spent_this_process`` instead.
+    recorded (``GET /account-info`` failed then), it is ``credits_spent_this_process`` instead. Inputs the client's
+    result cache answers are not sent (``from_cache`` in the summary); the results the jobs give are kept in it.
     """
+    p = _read(opts, kind, say)
+    table, inputs, problems, first_row, unique = p.table, p.inputs, p.problems, p.first_row, p.unique
+    recalled = dict(zip(unique, kind.recall(client, [inputs[i] for i in unique]), strict=True))
+    results: dict[int, dict[str, Any]] = {i: kind.columns(r) for i, r in recalled.items() if r is not None}
+    to_send = [i for i in unique if i not in results]
+    if results:
+        say(f"{len(results)} {kind.plural} answered from the result cache; {len(to_send)} to send")
+
+    state_file = state_path(opts.output)
+    remove_stale_temporaries(opts.output)
+    state = _load_or_start(opts, kind, state_file, to_send, lambda: balance(client))
+    start = _pools(state.get("credits_at_start"))
+    whole_run = start is not None
+    if start is None:  # not recorded when the run started: count from now, and say so
+        start = balance(client)
+    for chunk in state["chunks"]:
+        if chunk.get("job_id") is None:
+            rows = chunk["rows"]
+            try:
+                job = kind.create([inputs[i] for i in rows], chunk["idempotency_key"], client, say)
+            except APIStatusError as e:
+                # Refused outright (a bad key, no credits…): no job exists, so no run is left to resume.
+                if e.refused and all(c.get("job_id") is None for c in state["chunks"]):
+                    state_file.unlink(missing_ok=True)
+                raise
+            chunk["job_id"] = job.id
+            write_json_atomic(state_file, state)
+            say(f"submitted {kind.job} {job.id} ({len(rows)} {kind.plural})")
+
+    for chunk in state["chunks"]:
+        job = kind.get(chunk["job_id"], client)
+        say(f"waiting for {kind.job} {job.id} ({job.status})")
+        failure = None
+        try:
+            job.wait(timeout=opts.timeout, progress=opts.progress)
+        except JobFailedError as e:
+            failure = f"{kind.job} {job.id} failed: {e}"
+            say(failure)
+        rows = chunk["rows"]
+        try:
+            got = kind.results(job, [inputs[i] for i in rows])
+        except AmplemarketError:
+            if failure is None:
+                raise
+            got = [None] * len(rows)
+        kind.remember(client, [inputs[i] for i in rows], got)
+        for i, r in zip(rows, got, strict=True):
+            if r is not None:
+                results[i] = kind.columns(r)
+            elif failure is not None:
+                results[i] = {"status": "failed", "error": failure}
+            else:
+                results[i] = {"status": "missing", "error": f"the {kind.job} returned no result for this {kind.noun}"}
+    for i in unique:
+        # A resumed run whose first process found this row in the cache, which no longer holds it.
+        results.setdefault(
+            i,
+            {
+                "status": "missing",
+                "error": f"answered from the result cache when the run started, and no longer in it; run again "
+                f"without --resume to send this {kind.noun}",
+            },
+        )
+    return _finish(opts, kind, client, table, problems, first_row, results, state, state_file, start, whole_run)
+
+
+def _read(opts: Options, kind: Kind, say: Callable[[str], None]) -> Plan:
+    """The input file as inputs, checked; problems said (the first few) as they are found."""
     # Before anything is sent or paid for: both formats known, and pyarrow importable if one is Parquet or Arrow.
     check_format(opts.input, "input file")
     check_format(opts.output, "output file", writing=True)
@@ -325,53 +431,23 @@ def run(opts: Options, kind: Kind, client: Client, say: Callable[[str], None]) -
         if i not in problems:
             first_row[i] = row_of.setdefault(kind.identity(inputs[i]), i)
     unique = [i for i, first in first_row.items() if first == i]
+    return Plan(table, inputs, problems, first_row, unique)
 
-    state_file = state_path(opts.output)
-    remove_stale_temporaries(opts.output)
-    state = _load_or_start(opts, kind, state_file, unique, lambda: balance(client))
-    start = _pools(state.get("credits_at_start"))
-    whole_run = start is not None
-    if start is None:  # not recorded when the run started: count from now, and say so
-        start = balance(client)
-    for chunk in state["chunks"]:
-        if chunk.get("job_id") is None:
-            rows = chunk["rows"]
-            try:
-                job = kind.create([inputs[i] for i in rows], chunk["idempotency_key"], client, say)
-            except APIStatusError as e:
-                # Refused outright (a bad key, no credits…): no job exists, so no run is left to resume.
-                if e.refused and all(c.get("job_id") is None for c in state["chunks"]):
-                    state_file.unlink(missing_ok=True)
-                raise
-            chunk["job_id"] = job.id
-            write_json_atomic(state_file, state)
-            say(f"submitted {kind.job} {job.id} ({len(rows)} {kind.plural})")
 
-    results: dict[int, dict[str, Any]] = {}
-    for chunk in state["chunks"]:
-        job = kind.get(chunk["job_id"], client)
-        say(f"waiting for {kind.job} {job.id} ({job.status})")
-        failure = None
-        try:
-            job.wait(timeout=opts.timeout, progress=opts.progress)
-        except JobFailedError as e:
-            failure = f"{kind.job} {job.id} failed: {e}"
-            say(failure)
-        rows = chunk["rows"]
-        try:
-            got = kind.results(job, [inputs[i] for i in rows])
-        except AmplemarketError:
-            if failure is None:
-                raise
-            got = [None] * len(rows)
-        for i, r in zip(rows, got, strict=True):
-            if r is not None:
-                results[i] = kind.columns(r)
-            elif failure is not None:
-                results[i] = {"status": "failed", "error": failure}
-            else:
-                results[i] = {"status": "missing", "error": f"the {kind.job} returned no result for this {kind.noun}"}
-
+def _finish(
+    opts: Options,
+    kind: Kind,
+    client: Client,
+    table: Any,
+    problems: dict[int, str],
+    first_row: dict[int, int],
+    results: dict[int, dict[str, Any]],
+    state: dict[str, Any],
+    state_file: Path,
+    start: dict[str, float] | None,
+    whole_run: bool,
+) -> dict[str, Any]:
+    """Writes the output (row ``i`` for input row ``i``), removes the state file, and sums the run up."""
     out_rows: list[dict[str, Any]] = []
     statuses: Counter[str] = Counter()
     columns = list(table.columns)

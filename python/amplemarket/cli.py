@@ -63,6 +63,30 @@ def _port(text: str) -> int:
     return value
 
 
+def _credits(text: str) -> float:
+    """A number of credits, 0 or more (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of credits, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected 0 or more credits, got {text!r}")
+    return value
+
+
+def _age(text: str) -> float:
+    """An age such as 30d, 12h, 90m or 3600 (seconds), in seconds (argparse type)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an age like 30d, 12h, 90m or 3600, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected an age of 0 or more, got {text!r}")
+    return value
+
+
 def _seconds(text: str) -> float:
     """A positive, finite number of seconds (argparse type), checked before anything is sent or paid for."""
     try:
@@ -190,17 +214,38 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
     options: dict[str, Any] = {}
     if getattr(args, "trust_idempotency_key", False):
         options["trust_idempotency_key"] = True
+    if getattr(args, "max_credits", None) is not None:
+        options["max_credits"] = args.max_credits
     if args.sandbox:
         from amplemarket.testing import Sandbox
 
+        # The sandbox's synthetic answers are not worth keeping: cached only into a file named with --cache.
+        if args.cache:
+            options["cache"] = _cache(args)
         with Sandbox(seed=0, job_progression="polls:2", poll_retry_after=1) as sb, sb.client(**options) as client:
             yield client
         return
     _check_key(args)
     if args.base_url:
         options["base_url"] = args.base_url
+    if not args.no_cache:
+        options["cache"] = _cache(args)
     with amplemarket.Client(args.api_key, **options) as client:
         yield client
+
+
+def _cache(args: argparse.Namespace) -> Any:
+    """The result cache of a command: the file named with --cache (an error when it cannot be used), else the
+    default file (a warning when it cannot be used, and the command goes on without one)."""
+    import amplemarket
+
+    try:
+        return amplemarket.Cache(args.cache) if args.cache else amplemarket.Cache()
+    except amplemarket.ConfigurationError as e:
+        if args.cache:
+            raise UsageError(f"--cache: {e}") from None
+        print(f"warning: {e}; going on without a cache", file=sys.stderr)
+        return None
 
 
 def _print_person(person: Any, as_json: bool) -> None:
@@ -322,7 +367,7 @@ def _company_search(args: argparse.Namespace) -> int:
 
 def _bulk(args: argparse.Namespace, kind: Any) -> int:
     """``enrich`` and ``validate``: a file in, a result file out, through jobs recorded in a state file."""
-    from amplemarket._enrich_run import run, state_path
+    from amplemarket._enrich_run import plan, run, state_path
     from amplemarket._files import check_format
     from amplemarket.errors import AmplemarketError
 
@@ -331,6 +376,17 @@ def _bulk(args: argparse.Namespace, kind: Any) -> int:
     check_format(args.output, "output file", writing=True)
     opts = kind.opts
     with _client(args) as client:
+        if args.dry_run or args.max_credits is not None:
+            estimate = plan(opts, kind, client, say)
+            worst = estimate["credits"]
+            if args.dry_run:
+                print(json.dumps(estimate) if args.json else _estimate_line(estimate))
+                return 0
+            if max(worst.values()) > args.max_credits:
+                raise UsageError(
+                    f"the run could cost up to {worst['email']} email and {worst['phone']} phone credits, more than "
+                    f"--max-credits {args.max_credits:g}; nothing was sent ({_estimate_line(estimate)})"
+                )
         try:
             summary = run(opts, kind, client, say)
         except (KeyboardInterrupt, AmplemarketError) as e:
@@ -357,6 +413,14 @@ def _bulk(args: argparse.Namespace, kind: Any) -> int:
             )
         print(f"{summary['rows']} rows -> {args.output}: {statuses}{credit_text}")
     return 0
+
+
+def _estimate_line(e: dict[str, Any]) -> str:
+    c = e["credits"]
+    return (
+        f"{e['rows']} rows: {e['invalid']} invalid, {e['distinct']} distinct, {e['cached']} answered from the cache, "
+        f"{e['to_send']} to send, costing at most {c['email']:g} email and {c['phone']:g} phone credits"
+    )
 
 
 def _options(args: argparse.Namespace, **more: Any) -> Any:
@@ -439,6 +503,33 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache_command(args: argparse.Namespace) -> int:
+    import amplemarket
+
+    path = Path(args.cache) if args.cache else amplemarket.Cache.default_path()
+    if args.action == "path":
+        print(path)
+        return 0
+    if not path.exists():
+        print(json.dumps({"path": str(path), "entries": 0}) if args.json else f"{path}: no cache yet")
+        return 0
+    try:
+        cache = amplemarket.Cache(path)
+    except amplemarket.ConfigurationError as e:
+        raise UsageError(str(e)) from None
+    if args.action == "clear":
+        cleared = cache.clear(older_than=args.older_than)
+        said = {"path": str(path), "cleared": cleared}
+        print(json.dumps(said) if args.json else f"{path}: {cleared} answers cleared")
+        return 0
+    stats = cache.stats()
+    if args.json:
+        print(json.dumps({**stats, "path": str(path)}))
+    else:
+        print(f"{path}: {stats['entries']} answers, {stats['bytes'] / 1e6:.1f} MB")
+    return 0
+
+
 def _connection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-key", default=None, help="API key (default: $AMPLEMARKET_API_KEY)")
     p.add_argument("--base-url", default=None, help="API base URL (default: $AMPLEMARKET_BASE_URL or the real API)")
@@ -447,7 +538,18 @@ def _connection_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run against an in-process sandbox (no key needed; it spends synthetic credits only)",
     )
+    _cache_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cache",
+        metavar="PATH",
+        default=None,
+        help="keep the API's answers in this file (default: the user's cache directory; with --sandbox, none)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="neither read nor keep answers in the result cache")
 
 
 def _reveal_options(p: argparse.ArgumentParser) -> None:
@@ -471,6 +573,17 @@ def _file_options(p: argparse.ArgumentParser, rows: str, field: str) -> None:
     p.add_argument("--resume", action="store_true", help="pick up the jobs of an interrupted run")
     p.add_argument("--timeout", type=_seconds, default=None, help="give up waiting after this many seconds")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be sent and the most it could cost (answers in the cache are free), send nothing",
+    )
+    p.add_argument(
+        "--max-credits",
+        type=_credits,
+        default=None,
+        help="refuse to start when the run could cost more than N email credits or N phone credits",
+    )
     p.add_argument(
         "--trust-idempotency-key",
         action="store_true",
@@ -570,6 +683,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _connection_options(validate)
     validate.set_defaults(run=_validate)
+
+    cache = commands.add_parser(
+        "cache",
+        help="the result cache: info, clear, path",
+        description="The result cache the commands keep the API's answers in (default: the user's cache directory).",
+    )
+    cache.add_argument("action", choices=("info", "clear", "path"), help="info: what it holds; clear: delete answers")
+    cache.add_argument("--older-than", type=_age, default=None, help="with clear: only answers older than this (30d)")
+    cache.add_argument("--cache", metavar="PATH", default=None, help="the cache file (default: the user's)")
+    cache.add_argument("--json", action="store_true", help="print JSON")
+    cache.set_defaults(run=_cache_command)
 
     sb = commands.add_parser(
         "sandbox",

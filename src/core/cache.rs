@@ -82,6 +82,14 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// How the `removed` table names this person: by email and by LinkedIn profile (`None` where unknown).
+    fn keys(&self) -> (Option<String>, Option<String>) {
+        (
+            self.email.as_ref().map(|e| format!("em:{e}")),
+            self.linkedin.as_ref().map(|l| format!("li:{l}")),
+        )
+    }
+
     pub fn new(email: Option<&str>, linkedin: Option<&str>) -> Self {
         Identity {
             email: email.map(super::normalize::email).filter(|e| !e.is_empty()),
@@ -292,10 +300,8 @@ impl Cache {
         self.with(|c| {
             let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
             {
-                let mut removed = tx.prepare_cached(
-                    "SELECT 1 FROM answers WHERE account = ?1 AND found = 2 AND \
-                     ((?2 IS NOT NULL AND email = ?2) OR (?3 IS NOT NULL AND linkedin = ?3)) LIMIT 1",
-                )?;
+                let mut removed =
+                    tx.prepare_cached("SELECT 1 FROM removed WHERE account = ?1 AND identity IN (?2, ?3, ?4) LIMIT 1")?;
                 let mut insert = tx.prepare_cached(
                     "INSERT OR REPLACE INTO answers (account, op, key, reveal, found, body, email, linkedin, stored) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -305,7 +311,8 @@ impl Cache {
                         Answer::Found(text) => (1, Some(text.as_str())),
                         Answer::NotFound => (0, None),
                     };
-                    if found == 1 && removed.exists(params![account, who.email, who.linkedin])? {
+                    let (email, linkedin) = who.keys();
+                    if found == 1 && removed.exists(params![account, email, linkedin, format!("key:{key}")])? {
                         continue;
                     }
                     insert.execute(params![
@@ -329,8 +336,8 @@ impl Cache {
         self.put_many(account, op, &[(key.to_string(), reveal, answer, who)]);
     }
 
-    /// A person removed for GDPR: every record of them (by any of the keys given) is deleted, and a marker keeps
-    /// them from being stored again.
+    /// A person removed for GDPR: every record of them (by any of the keys given) is deleted, and markers (in
+    /// `removed`: their email, LinkedIn profile and the query's key) keep them from being stored again.
     pub fn forget(&self, account: &str, key: &str, who: &Identity) {
         let stored = now();
         self.with(|c| {
@@ -340,11 +347,13 @@ impl Cache {
                  OR (?3 IS NOT NULL AND email = ?3) OR (?4 IS NOT NULL AND linkedin = ?4))",
                 params![account, key, who.email, who.linkedin],
             )?;
-            tx.execute(
-                "INSERT OR REPLACE INTO answers (account, op, key, reveal, found, body, email, linkedin, stored) \
-                 VALUES (?1, 'gdpr', ?2, 0, 2, NULL, ?3, ?4, ?5)",
-                params![account, key, who.email, who.linkedin, stored],
-            )?;
+            let (email, linkedin) = who.keys();
+            let mut marker =
+                tx.prepare_cached("INSERT OR REPLACE INTO removed (account, identity, stored) VALUES (?1, ?2, ?3)")?;
+            for identity in [Some(format!("key:{key}")), email, linkedin].into_iter().flatten() {
+                marker.execute(params![account, identity, stored])?;
+            }
+            drop(marker);
             tx.commit()
         });
     }
@@ -438,6 +447,9 @@ fn prepare(conn: &Connection) -> Result<(), String> {
              PRIMARY KEY (account, op, key, reveal)) WITHOUT ROWID;
          CREATE INDEX IF NOT EXISTS answers_email ON answers (account, email) WHERE email IS NOT NULL;
          CREATE INDEX IF NOT EXISTS answers_linkedin ON answers (account, linkedin) WHERE linkedin IS NOT NULL;
+         CREATE TABLE IF NOT EXISTS removed (
+             account TEXT NOT NULL, identity TEXT NOT NULL, stored REAL NOT NULL,
+             PRIMARY KEY (account, identity)) WITHOUT ROWID;
          COMMIT;"
     ))
     .map_err(|e| e.to_string())

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
+use pythonize::depythonize;
+use serde_json::{Map, Value};
 
 use super::client::{resolve, PyClient};
 use super::errors::{checked, credits_dict};
@@ -14,7 +16,7 @@ use super::leads::{read_any, read_table_or};
 use crate::core::budget::Credits;
 use crate::core::bulk::{self, Batch, Estimate};
 use crate::core::cache::{Cache, CacheSettings};
-use crate::core::jobs::{self, Kind};
+use crate::core::jobs::{self, EnrichmentResult, Kind};
 use crate::core::table::InputTable;
 use crate::core::Error;
 
@@ -264,4 +266,85 @@ pub fn estimate(
     let batch = Batch::new(kind, options);
     let inner = py.detach(|| bulk::estimate(&client, &batch, &checks));
     Ok(PyEstimate { inner })
+}
+
+/// The inputs of `kind` as the core keeps them: dicts of fields, an email string as `{"email": ...}`.
+fn input_maps(kind: Kind, inputs: &Bound<'_, PyAny>) -> PyResult<Vec<Map<String, Value>>> {
+    inputs
+        .try_iter()?
+        .map(|item| {
+            let item = item?;
+            match (kind, item.extract::<String>()) {
+                (Kind::Emails, Ok(email)) => Ok(Map::from_iter([("email".to_string(), Value::String(email))])),
+                _ => match depythonize::<Value>(&item)? {
+                    Value::Object(m) => Ok(m),
+                    _ => Err(pyo3::exceptions::PyTypeError::new_err("each input is a dict of fields")),
+                },
+            }
+        })
+        .collect()
+}
+
+fn kind_of(py: Python<'_>, kind: &str) -> PyResult<Kind> {
+    checked(
+        py,
+        match kind {
+            "person" => Ok(Kind::People),
+            "company" => Ok(Kind::Companies),
+            "email" => Ok(Kind::Emails),
+            other => Err(Error::InvalidInput(format!(
+                "kind is \"person\", \"company\" or \"email\", got {other:?}"
+            ))),
+        },
+    )
+}
+
+/// For the command line, which runs its own jobs: the results the client's cache holds for ``inputs`` (one per
+/// input, ``None`` where it has none), each with ``from_cache`` set.
+#[pyfunction]
+#[pyo3(signature = (client, kind, inputs, *, reveal_email = false, reveal_phone_numbers = false))]
+pub fn _recall(
+    py: Python<'_>,
+    client: &Bound<'_, PyClient>,
+    kind: &str,
+    inputs: &Bound<'_, PyAny>,
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+) -> PyResult<Vec<Option<Py<PyAny>>>> {
+    let kind = kind_of(py, kind)?;
+    let maps = input_maps(kind, inputs)?;
+    let options = jobs::reveal_options(reveal_email, reveal_phone_numbers);
+    let core = client.get().inner.clone();
+    let found = py.detach(|| crate::core::memory::cached_results(&core, kind, &options, &maps, true));
+    found
+        .into_iter()
+        .map(|r| r.map(|inner| super::result_set::result_object(py, inner)).transpose())
+        .collect()
+}
+
+/// For the command line: stores the results its jobs gave for ``inputs`` (``None`` where there is none).
+#[pyfunction]
+#[pyo3(signature = (client, kind, inputs, results, *, reveal_email = false, reveal_phone_numbers = false))]
+pub fn _remember(
+    py: Python<'_>,
+    client: &Bound<'_, PyClient>,
+    kind: &str,
+    inputs: &Bound<'_, PyAny>,
+    results: Vec<Option<Bound<'_, PyAny>>>,
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+) -> PyResult<()> {
+    let kind = kind_of(py, kind)?;
+    let maps = input_maps(kind, inputs)?;
+    let results: Vec<Option<Arc<EnrichmentResult>>> = results
+        .iter()
+        .map(|r| match r {
+            None => Ok(None),
+            Some(r) => super::result_set::result_inner(r).map(Some),
+        })
+        .collect::<PyResult<_>>()?;
+    let options = jobs::reveal_options(reveal_email, reveal_phone_numbers);
+    let core = client.get().inner.clone();
+    py.detach(|| crate::core::memory::store_results(&core, kind, &options, &maps, &results));
+    Ok(())
 }

@@ -25,6 +25,27 @@ pub enum Rows {
     Found(Vec<Py<PyFindResult>>),
 }
 
+/// A job's result as its Python class: `ValidationResult` for an email, else `EnrichmentResult`.
+pub fn result_object(py: Python<'_>, r: Arc<EnrichmentResult>) -> PyResult<Py<PyAny>> {
+    Ok(match r.kind {
+        Kind::Emails => Py::new(py, PyValidationResult { inner: r })?.into_any(),
+        _ => Py::new(py, PyEnrichmentResult { inner: r })?.into_any(),
+    })
+}
+
+/// The core result inside an `EnrichmentResult` or `ValidationResult`.
+pub fn result_inner(obj: &Bound<'_, PyAny>) -> PyResult<Arc<EnrichmentResult>> {
+    if let Ok(r) = obj.cast::<PyEnrichmentResult>() {
+        return Ok(r.get().inner.clone());
+    }
+    match obj.cast::<PyValidationResult>() {
+        Ok(r) => Ok(r.get().inner.clone()),
+        Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(
+            "a result is an EnrichmentResult or a ValidationResult",
+        )),
+    }
+}
+
 /// What the results were made from: a table, or the fields of each dict given.
 pub enum Input {
     Table(TableInput),
@@ -62,13 +83,10 @@ impl PyResults {
     }
 
     fn item(&self, py: Python<'_>, i: usize) -> PyResult<Py<PyAny>> {
-        Ok(match &self.rows {
-            Rows::Enriched(r) if r[i].kind == Kind::Emails => {
-                Py::new(py, PyValidationResult { inner: r[i].clone() })?.into_any()
-            }
-            Rows::Enriched(r) => Py::new(py, PyEnrichmentResult { inner: r[i].clone() })?.into_any(),
-            Rows::Found(r) => r[i].clone_ref(py).into_any(),
-        })
+        match &self.rows {
+            Rows::Enriched(r) => result_object(py, r[i].clone()),
+            Rows::Found(r) => Ok(r[i].clone_ref(py).into_any()),
+        }
     }
 
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {

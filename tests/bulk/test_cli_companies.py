@@ -201,6 +201,9 @@ def test_enrich_companies_summary_counts_statuses_and_credits(sb: Sandbox, tmp_p
     assert proc.returncode == 0 and proc.stderr == ""
     summary = json.loads(proc.stdout)
     assert summary["statuses"] == {"enriched": 6, "invalid": 2, "not_found": 1} and summary["rows"] == 9
+    assert summary["jobs"] == [], "every company answered by the result cache"
+    proc = cli("enrich", "--companies", str(src), "-o", str(out), "--json", "-q", "--no-cache", *against(sb))
+    summary = json.loads(proc.stdout)
     assert summary["credits_spent"] == {"email_credits": 0.0, "phone_credits": 0.0}, "a company is charged once"
     assert len(summary["jobs"]) == 1 and isinstance(summary["jobs"][0], int)
 

@@ -112,11 +112,17 @@ def test_validate_summary_counts_statuses_and_credits(
     assert ledger(sb) == {"email_credits": 3.0, "phone_credits": 0}, "one credit per email sent"
     assert summary_line(proc.stdout) == f"7 rows -> {out}: 3 invalid, 4 validated; credits spent: 3.0 email, 0.0 phone"
 
+    # Again: every email is answered by the result cache; nothing is sent or paid.
     proc = cli("validate", str(src), "-o", str(out), "--json", "-q", *against(sb))
     assert proc.returncode == 0 and proc.stderr == ""
     summary = json.loads(proc.stdout)
     assert summary["rows"] == 7 and summary["statuses"] == {"validated": 4, "invalid": 3}
-    assert summary["credits_spent"] == {"email_credits": 3.0, "phone_credits": 0.0}
+    assert summary["credits_spent"] == {"email_credits": 0.0, "phone_credits": 0.0} and summary["jobs"] == []
+
+    proc = cli("validate", str(src), "-o", str(out), "--json", "-q", "--no-cache", *against(sb))
+    assert proc.returncode == 0 and proc.stderr == ""
+    summary = json.loads(proc.stdout)
+    assert summary["credits_spent"] == {"email_credits": 3.0, "phone_credits": 0.0}, "without the cache, paid again"
     (job,) = summary["jobs"]
     assert isinstance(job, str) and api.get(f"/email-validations/{job}").json()["status"] == "completed"
 

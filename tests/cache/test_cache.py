@@ -123,8 +123,10 @@ def test_gdpr_removed_people_are_never_answered_from_the_cache(
     assert Person.enrich([lead], client=cached)[0].status == "gdpr_removed"
     again = Person.enrich([lead], client=cached)[0]
     assert again.status == "gdpr_removed" and not again.from_cache
-    rows = sqlite3.connect(cached.cache.path).execute("SELECT op, found, body FROM answers WHERE found = 2").fetchall()
-    assert rows and all(body is None for _, _, body in rows), "only the removal marker is kept"
+    db = sqlite3.connect(cached.cache.path)
+    assert db.execute("SELECT count(*) FROM answers").fetchone() == (0,), "nothing of the person is kept"
+    markers = [m for (m,) in db.execute("SELECT identity FROM removed")]
+    assert "li:" + removed["linkedin_url"].split("linkedin.com/")[1].strip("/").lower() in markers
 
 
 def test_accounts_never_share_answers(sb: Sandbox, path: Path, people: list[dict[str, Any]]) -> None:
