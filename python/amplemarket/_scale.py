@@ -117,7 +117,7 @@ class Checkpoint:
         if "://" not in self.url:
             return None, self.url
         try:
-            import fsspec  # type: ignore[import-untyped]
+            import fsspec
         except ImportError:  # pragma: no cover - fsspec is a dependency of the extras
             raise ImportError(f"checkpoint={self.url!r} needs fsspec: pip install fsspec") from None
         fs, path = fsspec.core.url_to_fs(self.url)
