@@ -18,6 +18,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,8 @@ def main() -> None:
     report: dict[str, Any] = {"leads": args.leads, "partitions": args.partitions, "cores": os.cpu_count()}
 
     # 1. Limits off: one process, then Spark.
-    server = Server(out_dir / "scale-unlimited.record.json", "--no-rate-limits")
+    records = Path(tempfile.mkdtemp(prefix="amplemarket-bench-scale-"))
+    server = Server(records / "unlimited.json", "--no-rate-limits")
     with amplemarket.Client(api_key=KEY, base_url=server.url, rate_limit=False) as client:
         started = time.perf_counter()
         results = amplemarket.Person.enrich(table, client=client)
@@ -135,7 +137,7 @@ def main() -> None:
 
     # 2. The default limits, on the server and shared by the tasks.
     if not args.skip_limited:
-        server = Server(out_dir / "scale-limited.record.json")
+        server = Server(records / "limited.json")
         wall = spark_run(spark, table, args.partitions, server.url, True)
         record = server.stop()
         times = sorted(float(r["time"]) for r in record["requests"])
