@@ -15,7 +15,8 @@ step "build and install amplemarket with its dev extras"
 # pip prints nothing while it compiles: say what is happening and how long it takes.
 echo "compiling the Rust extension (pip shows no output meanwhile): about 5 minutes on 2 cores, less on more"
 # One Cargo profile for the extension and `cargo test`, so dependencies compile once (see Cargo.toml).
-MATURIN_PEP517_ARGS="--profile ci" python -m pip install -q -e ".[dev]"
+# The spark and dask extras too: tests/scale runs pyspark (local mode, needs Java 17) and a dask LocalCluster.
+MATURIN_PEP517_ARGS="--profile ci" python -m pip install -q -e ".[dev,spark,dask]"
 
 step "cargo fmt --check"
 cargo fmt --check

@@ -42,6 +42,8 @@ __all__ = [
     "ValidationResult",
     "ValidationResultsIterator",
     "__version__",
+    "_empty_results",
+    "_enrich_keyed",
     "_map_columns",
     "_recall",
     "_remember",
@@ -60,16 +62,26 @@ __version__: str
 @final
 class RateLimits:
     """Client-side pacing limits: at most ``requests`` calls (``search`` of them searches) per ``per`` seconds.
-    ``None`` leaves that limit unpaced.
+    ``None`` leaves that limit unpaced. ``burst`` is the most calls sent at once after an idle spell (``None``: the
+    limit less one; ``1``: evenly spaced). Pickles, so it can travel to worker processes.
     """
 
-    def __new__(cls, requests: int | None = 500, search: int | None = 30, per: float = 60.0) -> RateLimits: ...
+    def __new__(
+        cls, requests: int | None = 500, search: int | None = 30, per: float = 60.0, burst: int | None = None
+    ) -> RateLimits: ...
     @property
     def requests(self) -> int | None: ...
     @property
     def search(self) -> int | None: ...
     @property
     def per(self) -> float: ...
+    @property
+    def burst(self) -> int | None: ...
+    def share(self, n: int) -> RateLimits:
+        """The share of one of ``n`` clients running at once under these limits (the tasks of a Spark or Dask job):
+        each limit divided by ``n`` (at least 1), with ``burst=1``, so that together they stay under the whole.
+        """
+    def __reduce__(self) -> tuple[type[RateLimits], tuple[int | None, int | None, float, int | None]]: ...
 
 @final
 class Client:
@@ -152,6 +164,13 @@ class Client:
     def rate_limit(self) -> RateLimits | None: ...
     @property
     def closed(self) -> bool: ...
+    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], Client], tuple[dict[str, Any]]]:
+        """Pickles as its configuration without the API key: the key is read again where the client is unpickled,
+        from ``AMPLEMARKET_API_KEY`` there, and must be the same key (its last four characters are compared).
+        """
+    @classmethod
+    def _from_pickle(cls, state: dict[str, Any]) -> Client:
+        """A client from the state ``__reduce__`` gave, with the key of ``AMPLEMARKET_API_KEY`` in this process."""
     def close(self) -> None:
         """Closes the connection pool; calls in flight and later calls raise ``ClientClosedError``."""
     def __enter__(self) -> Self: ...
@@ -190,6 +209,29 @@ def check_company(company: Mapping[str, Any] | str) -> dict[str, str]:
 def check_email(email: str) -> str:
     """Checks one email as ``validate_emails`` does (``invalid`` otherwise, never sent): returns it trimmed, or raises
     ``InvalidInputError`` saying why it is not an email address.
+    """
+
+def _enrich_keyed(
+    leads: Any,
+    *,
+    key_salt: str,
+    jobs: Mapping[str, str] | None = None,
+    on_job: Callable[[str, str], object] | None = None,
+    reveal_email: bool = False,
+    reveal_phone_numbers: bool = False,
+    timeout: float | None = None,
+    columns: Mapping[str, str | None] | None = None,
+    client: Client | None = None,
+) -> Results[EnrichmentResult]:
+    """``Person.enrich`` for a task of a Spark or Dask job (``amplemarket.spark``, ``amplemarket.dask``): each request's
+    ``Idempotency-Key`` is derived from ``key_salt``, the options and the leads it carries, so a retried task sends
+    the same keys; ``jobs`` maps keys to the ids of jobs an earlier attempt started (fetched, not created again);
+    ``on_job(key, job_id)`` is called as soon as each job is created.
+    """
+
+def _empty_results(kind: Literal["enrich", "find"], input: Any) -> Results[Any]:
+    """No results, over the (empty) table ``input``: its ``to_arrow()`` / ``to_pandas()`` give the schema and dtypes
+    of ``Person.enrich`` (``kind="enrich"``) or ``Person.find_many`` (``kind="find"``) results for that input.
     """
 
 def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:

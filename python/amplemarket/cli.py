@@ -498,6 +498,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if args.record:
+            # What the server saw, for a test or a demo that ran against this process: the request log and the
+            # ledger (balances and every charge), read before the server stops.
+            from amplemarket._files import write_json_atomic
+
+            write_json_atomic(Path(args.record), {"requests": sb.requests, "credits": sb.credits})
         sb.stop()
     print("sandbox stopped", flush=True)
     return 0
@@ -708,6 +714,12 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--api-key", default=None, help="the key to accept (default amp_test_sandbox)")
     sb.add_argument("--no-rate-limits", action="store_true", help="turn both rate limits off")
     sb.add_argument("--job-progression", default=None, help="immediate | polls:N | seconds:S | never")
+    sb.add_argument(
+        "--record",
+        metavar="FILE",
+        default=None,
+        help="when stopped (Ctrl-C or SIGTERM), write the request log and the ledger to FILE as JSON",
+    )
     sb.add_argument(
         "--set",
         metavar="NAME=VALUE",

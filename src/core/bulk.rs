@@ -248,6 +248,51 @@ pub struct Batch {
     pub chunk: usize,
     /// The call's own budget, beside the client's.
     pub max_credits: Credits,
+    /// Deterministic idempotency keys and jobs already started (a retried Spark or Dask task); `None`: a fresh
+    /// key per request.
+    pub keys: Option<Arc<Keys>>,
+}
+
+/// Called with `(idempotency key, job id)` as soon as a job is created.
+pub type OnCreated = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+/// Keys derived from what a request carries, so the same inputs sent again (by a retried task) carry the same
+/// `Idempotency-Key`, and the jobs a first attempt started, found again by key.
+pub struct Keys {
+    /// Mixed into every key: the same salt, kind, options and inputs make the same key.
+    pub salt: String,
+    /// Jobs already started, by key: fetched instead of created.
+    pub known: HashMap<String, String>,
+    pub on_created: Option<OnCreated>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("known", &self.known.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    /// The key of one request: `amp-` and the SHA-256 (hex, 32 digits) of the salt, the kind, the options and
+    /// each input's fields.
+    pub fn key(&self, kind: Kind, options: &Map<String, Value>, items: &[Map<String, Value>]) -> String {
+        let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut part = |bytes: &[u8]| {
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        part(self.salt.as_bytes());
+        part(kind.collection().as_bytes());
+        part(Value::Object(options.clone()).to_string().as_bytes());
+        for item in items {
+            part(Value::Object(item.clone()).to_string().as_bytes());
+        }
+        let digest = h.finish();
+        let hex: String = digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("amp-{hex}")
+    }
 }
 
 impl Batch {
@@ -257,6 +302,7 @@ impl Batch {
             options,
             chunk: kind.max_items(),
             max_credits: Credits::UNLIMITED,
+            keys: None,
         }
     }
 }
@@ -517,8 +563,23 @@ async fn create_within_limit(
     chunk: &[Map<String, Value>],
     tracker: &Tracker,
 ) -> Result<Snapshot> {
+    let key = batch.keys.as_ref().map(|k| k.key(batch.kind, &batch.options, chunk));
+    if let (Some(keys), Some(key)) = (&batch.keys, &key) {
+        if let Some(id) = keys.known.get(key) {
+            // Started by an earlier attempt: re-attach to it instead of sending its inputs again.
+            return jobs::get(client, &JobRef::new(batch.kind, id.clone()), Some(1)).await;
+        }
+    }
     loop {
-        match jobs::create(client, batch.kind, chunk, batch.options.clone(), None).await {
+        match jobs::create(client, batch.kind, chunk, batch.options.clone(), key.clone()).await {
+            Ok(snap) => {
+                if let (Some(keys), Some(key)) = (&batch.keys, &key) {
+                    if let Some(f) = &keys.on_created {
+                        f(key, &snap.job.id);
+                    }
+                }
+                return Ok(snap);
+            }
             Err(Error::Status(s)) if s.status == 429 && batch.kind == Kind::Emails => {
                 let wait = s
                     .retry_after

@@ -17,7 +17,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use sha2::{Digest, Sha256};
 
 /// The layout this version writes; a file with a higher one was made by a newer release and is not touched.
 const SCHEMA: i64 = 1;
@@ -62,8 +61,8 @@ pub fn default_path() -> Result<PathBuf, String> {
 
 /// The scope of a key's answers: a hash, so the file never holds the key.
 pub fn account_of(api_key: &str) -> String {
-    let digest = Sha256::digest(format!("amplemarket-cache:{api_key}").as_bytes());
-    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("amplemarket-cache:{api_key}").as_bytes());
+    digest.as_ref().iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
 /// What the server answered for a query.

@@ -1,5 +1,7 @@
 //! `Person.find_many` and `Person.enrich`: many lookups or leads in one call, concurrency inside Rust.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use pythonize::{depythonize, pythonize};
@@ -11,6 +13,7 @@ use super::leads::{not_a_mapping, read_any};
 use super::memory::{credits_limit, CreditsArg};
 use super::models::PyPerson;
 use super::result_set::{Input, PyResults, Rows};
+use super::runtime::block_on;
 use super::tables::{overrides, table_of, TableInput};
 use super::twins::twins;
 use crate::core::bulk::{self, Batch, LeadOutcome};
@@ -334,4 +337,74 @@ twins! {
             Ok(Enriched { kind: Kind::People, outcomes, originals, input })
         }
     }
+}
+
+/// ``Person.enrich`` for a task of a Spark or Dask job (``amplemarket.spark``, ``amplemarket.dask``): each request's
+/// ``Idempotency-Key`` is derived from ``key_salt``, the options and the leads it carries, so a retried task sends
+/// the same keys; ``jobs`` maps keys to the ids of jobs an earlier attempt started (fetched, not created again);
+/// ``on_job(key, job_id)`` is called as soon as each job is created.
+#[pyfunction]
+#[pyo3(signature = (leads, *, key_salt, jobs = None, on_job = None, reveal_email = false, reveal_phone_numbers = false, timeout = None, columns = None, client = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn _enrich_keyed(
+    py: Python<'_>,
+    leads: &Bound<'_, PyAny>,
+    key_salt: String,
+    jobs: Option<std::collections::HashMap<String, String>>,
+    on_job: Option<Py<PyAny>>,
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+    timeout: Option<f64>,
+    columns: Option<&Bound<'_, PyDict>>,
+    client: Option<&Bound<'_, PyClient>>,
+) -> PyResult<Enriched> {
+    let (read, input) = read_any(py, leads, columns)?;
+    let (parsed, originals): (Vec<_>, Vec<_>) = read.into_iter().unzip();
+    let limit = checked(py, deadline("timeout", timeout))?;
+    let client = resolve(py, client)?;
+    let on_created: Option<bulk::OnCreated> = on_job.map(|f| {
+        Arc::new(move |key: &str, id: &str| {
+            let _ = Python::try_attach(|py| {
+                if let Err(e) = f.call1(py, (key, id)) {
+                    // The job exists either way; a checkpoint that could not be written is said, not fatal.
+                    e.write_unraisable(py, None);
+                }
+            });
+        }) as bulk::OnCreated
+    });
+    let mut batch = Batch::new(Kind::People, jobs::reveal_options(reveal_email, reveal_phone_numbers));
+    batch.keys = Some(Arc::new(bulk::Keys {
+        salt: key_salt,
+        known: jobs.unwrap_or_default(),
+        on_created,
+    }));
+    block_on(py, async move {
+        let outcomes = bulk::enrich(&client, &batch, &parsed, limit, None).await?;
+        Ok(Enriched {
+            kind: Kind::People,
+            outcomes,
+            originals,
+            input,
+        })
+    })
+}
+
+/// No results, over the (empty) table ``input``: its ``to_arrow()`` / ``to_pandas()`` give the schema and dtypes
+/// of ``Person.enrich`` (``kind="enrich"``) or ``Person.find_many`` (``kind="find"``) results for that input.
+#[pyfunction]
+#[pyo3(signature = (kind, input))]
+pub fn _empty_results(py: Python<'_>, kind: &str, input: &Bound<'_, PyAny>) -> PyResult<PyResults> {
+    let Some(table) = table_of(py, input, "input")? else {
+        return Err(pyo3::exceptions::PyTypeError::new_err("input must be a table"));
+    };
+    let rows = match kind {
+        "enrich" => Rows::Enriched(Vec::new()),
+        "find" => Rows::Found(Vec::new()),
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "kind must be \"enrich\" or \"find\", got {kind:?}"
+            )))
+        }
+    };
+    Ok(PyResults::new(rows, Input::Table(table)))
 }

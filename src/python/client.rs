@@ -7,7 +7,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::{checked, credits_dict};
+use super::errors::{checked, credits_dict, to_pyerr};
 use super::memory::{credits_limit, CacheArg, CreditsArg, PyCache};
 use super::runtime::awaitable;
 use super::twins::twins;
@@ -17,7 +17,8 @@ use crate::core::transport::{LogLevel, LogSink};
 use crate::core::{self, Config, KeySource};
 
 /// Client-side pacing limits: at most ``requests`` calls (``search`` of them searches) per ``per`` seconds.
-/// ``None`` leaves that limit unpaced.
+/// ``None`` leaves that limit unpaced. ``burst`` is the most calls sent at once after an idle spell (``None``: the
+/// limit less one; ``1``: evenly spaced). Pickles, so it can travel to worker processes.
 #[pyclass(frozen, eq, module = "amplemarket._core", name = "RateLimits")]
 #[derive(PartialEq)]
 pub struct PyRateLimits {
@@ -27,10 +28,10 @@ pub struct PyRateLimits {
 #[pymethods]
 impl PyRateLimits {
     #[new]
-    #[pyo3(signature = (requests = Some(500), search = Some(30), per = 60.0), text_signature = "(requests=500, search=30, per=60.0)")]
-    fn new(py: Python<'_>, requests: Option<i64>, search: Option<i64>, per: f64) -> PyResult<Self> {
+    #[pyo3(signature = (requests = Some(500), search = Some(30), per = 60.0, burst = None), text_signature = "(requests=500, search=30, per=60.0, burst=None)")]
+    fn new(py: Python<'_>, requests: Option<i64>, search: Option<i64>, per: f64, burst: Option<i64>) -> PyResult<Self> {
         Ok(PyRateLimits {
-            inner: checked(py, RateLimits::new(requests, search, per))?,
+            inner: checked(py, RateLimits::new(requests, search, per, burst))?,
         })
     }
 
@@ -49,10 +50,42 @@ impl PyRateLimits {
         self.inner.per.as_secs_f64()
     }
 
+    #[getter]
+    fn burst(&self) -> Option<u32> {
+        self.inner.burst
+    }
+
+    /// The share of one of ``n`` clients running at once under these limits (the tasks of a Spark or Dask job):
+    /// each limit divided by ``n`` (at least 1), with ``burst=1``, so that together they stay under the whole.
+    fn share(&self, n: i64) -> PyResult<PyRateLimits> {
+        let n = u32::try_from(n)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("n must be a positive count, got {n}")))?;
+        Ok(PyRateLimits {
+            inner: self.inner.share(n),
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (
+        Bound<'py, pyo3::types::PyType>,
+        (Option<u32>, Option<u32>, f64, Option<u32>),
+    ) {
+        let me = slf.get();
+        (slf.get_type(), (me.requests(), me.search(), me.per(), me.burst()))
+    }
+
     fn __repr__(&self) -> String {
         let n = |v: Option<u32>| v.map_or("None".to_string(), |v| v.to_string());
+        let burst = match self.inner.burst {
+            Some(b) => format!(", burst={b}"),
+            None => String::new(),
+        };
         format!(
-            "RateLimits(requests={}, search={}, per={})",
+            "RateLimits(requests={}, search={}, per={}{burst})",
             n(self.inner.requests),
             n(self.inner.search),
             self.per()
@@ -309,6 +342,84 @@ impl PyClient {
     fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
         self.inner.close();
         awaitable(py, async move { Ok(()) })
+    }
+
+    /// Pickles as its configuration without the API key: the key is read again where the client is unpickled,
+    /// from ``AMPLEMARKET_API_KEY`` there, and must be the same key (its last four characters are compared).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyDict>,))> {
+        let py = slf.py();
+        let me = slf.get();
+        let c = me.config();
+        let state = PyDict::new(py);
+        state.set_item("base_url", me.base_url())?;
+        state.set_item("timeout", me.timeout())?;
+        state.set_item("connect_timeout", c.connect_timeout.as_secs_f64())?;
+        state.set_item("max_retries", c.max_retries)?;
+        state.set_item("max_retry_wait", c.max_retry_wait.as_secs_f64())?;
+        state.set_item("reveal_timeout", c.reveal_timeout.as_secs_f64())?;
+        match c.rate_limits {
+            Some(inner) => state.set_item("rate_limit", PyRateLimits { inner })?,
+            None => state.set_item("rate_limit", false)?,
+        }
+        state.set_item("user_agent", &c.user_agent)?;
+        state.set_item("trust_idempotency_key", c.trust_idempotency_key)?;
+        state.set_item("key_hint", c.api_key.redacted())?;
+        Ok((slf.get_type().getattr("_from_pickle")?, (state,)))
+    }
+
+    /// A client from the state ``__reduce__`` gave, with the key of ``AMPLEMARKET_API_KEY`` in this process.
+    #[classmethod]
+    fn _from_pickle(
+        _cls: &Bound<'_, pyo3::types::PyType>,
+        py: Python<'_>,
+        state: &Bound<'_, PyDict>,
+    ) -> PyResult<Self> {
+        fn item<'py>(state: &Bound<'py, PyDict>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+            state
+                .get_item(name)?
+                .ok_or_else(|| PyTypeError::new_err(format!("a pickled Client lacks {name:?}")))
+        }
+        let hint: String = item(state, "key_hint")?.extract()?;
+        let (key, source) = match Config::key(None, KeySource::Environment) {
+            Ok(k) => k,
+            Err(_) => {
+                return Err(to_pyerr(
+                    py,
+                    core::Error::Config(format!(
+                        "a Client is pickled without its API key ({hint}), and AMPLEMARKET_API_KEY is not set in the \
+                         process that unpickled it: set AMPLEMARKET_API_KEY there (an executor's environment or \
+                         secret), or build a Client inside each task instead of sending one"
+                    )),
+                ))
+            }
+        };
+        if key.redacted() != hint {
+            return Err(to_pyerr(
+                py,
+                core::Error::Config(format!(
+                    "this Client was pickled with the API key {hint}, but AMPLEMARKET_API_KEY here is {}: set it \
+                     to the same key where the client is unpickled, or build a Client inside each task",
+                    key.redacted()
+                )),
+            ));
+        }
+        let rate_limit: RateLimitArg = item(state, "rate_limit")?.extract()?;
+        let settings = Settings {
+            timeout: Some(item(state, "timeout")?.extract()?),
+            connect_timeout: Some(item(state, "connect_timeout")?.extract()?),
+            max_retries: Some(item(state, "max_retries")?.extract()?),
+            max_retry_wait: Some(item(state, "max_retry_wait")?.extract()?),
+            reveal_timeout: Some(item(state, "reveal_timeout")?.extract()?),
+            rate_limits: Some(rate_limit.resolve(py)),
+            user_agent: Some(item(state, "user_agent")?.extract()?),
+            trust_idempotency_key: Some(item(state, "trust_idempotency_key")?.extract()?),
+        };
+        let base_url: String = item(state, "base_url")?.extract()?;
+        let config = checked(
+            py,
+            Config::new(key, source, Some(base_url)).and_then(|c| c.with(settings)),
+        )?;
+        Ok(PyClient::from(config))
     }
 
     fn __repr__(&self) -> String {

@@ -422,7 +422,7 @@ pub fn join(
             false => (f, a),
         })
         .collect();
-    let include_input = include_input && !input.batches.is_empty();
+    let include_input = include_input && !(input.batches.is_empty() && input.schema.fields().is_empty());
     let mut fields: Vec<Field> = Vec::new();
     if include_input {
         fields.extend(input.schema.fields().iter().map(|f| f.as_ref().clone()));
@@ -442,6 +442,17 @@ pub fn join(
             schema.clone(),
             vec![batch(results.into_iter().map(|(_, a)| a).collect(), rows)],
         );
+    }
+    if input.batches.is_empty() {
+        // A table without rows (the schema of results for a table, before any is enriched): one empty batch.
+        let mut columns: Vec<ArrayRef> = input
+            .schema
+            .fields()
+            .iter()
+            .map(|f| arrow_array::new_empty_array(f.data_type()))
+            .collect();
+        columns.extend(results.into_iter().map(|(_, a)| a));
+        return (schema.clone(), vec![batch(columns, 0)]);
     }
     let mut offset = 0;
     let batches = input

@@ -1,0 +1,218 @@
+"""What ``amplemarket.spark`` and ``amplemarket.dask`` share: the settings a task carries (never the API key), the
+client each task builds under its share of the account's rate limit, the checkpoint directory, and the enrichment
+of one partition with idempotency keys derived from its content.
+
+Nothing here imports pyspark or dask.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from amplemarket._core import Client, RateLimits, _empty_results, _enrich_keyed
+
+#: The environment variable a task reads its key from unless ``api_key`` is a callable.
+KEY_VARIABLE = "AMPLEMARKET_API_KEY"
+
+
+def limits_of(rate_limit: bool | RateLimits | None) -> RateLimits | None:
+    """The account's limits as given: ``True`` the documented ones, ``False`` / ``None`` none."""
+    if rate_limit is True:
+        return RateLimits()
+    if rate_limit is False or rate_limit is None:
+        return None
+    if isinstance(rate_limit, RateLimits):
+        return rate_limit
+    raise TypeError(f"rate_limit must be True, False or an amplemarket.RateLimits, got {type(rate_limit).__name__}")
+
+
+def check_key_argument(api_key: Any) -> Callable[[], str] | None:
+    """``api_key`` as the scale-out functions take it: ``None`` (each task reads ``AMPLEMARKET_API_KEY``) or a
+    callable run on the executor (it reads a secret there). A string is refused: it would travel inside the task's
+    pickled closure, to every executor and into anything that stores the plan."""
+    if api_key is None or callable(api_key):
+        provider: Callable[[], str] | None = api_key
+        return provider
+    raise TypeError(
+        "api_key must be None (each task reads AMPLEMARKET_API_KEY from its executor's environment) or a callable "
+        "that returns the key on the executor (such as lambda: dbutils.secrets.get('scope', 'amplemarket')); a key "
+        "given as text would be pickled into every task and could be read back from the plan"
+    )
+
+
+def check_base_url(base_url: str | None, sandbox_url: str | None) -> str | None:
+    if base_url is not None and sandbox_url is not None and base_url != sandbox_url:
+        raise ValueError("give base_url or sandbox_url, not both")
+    return sandbox_url if sandbox_url is not None else base_url
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """What a task needs to build its client and enrich its partition. Pickled into every task: no key in it."""
+
+    reveal_email: bool = False
+    reveal_phone_numbers: bool = False
+    columns: Mapping[str, str | None] | None = None
+    api_key: Callable[[], str] | None = None
+    base_url: str | None = None
+    #: This task's share of the account's limits (``None``: unpaced).
+    rate_limit: RateLimits | None = None
+    timeout: float | None = None
+    client_options: Mapping[str, Any] = field(default_factory=dict)
+    checkpoint: str | None = None
+    #: Mixed into every idempotency key: shared by every attempt of every task of one call.
+    key_salt: str = field(default_factory=lambda: uuid.uuid4().hex)
+    find_concurrency: int = 8
+
+    def client(self) -> Client:
+        """A client for this task: its key from the callable or the executor's environment, its share of the
+        limits. Built in the task, so no key ever travels with the task."""
+        _log_to_stderr()
+        key = self.api_key() if self.api_key is not None else os.environ.get(KEY_VARIABLE)
+        if not key:
+            from amplemarket.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"no API key on this executor: set {KEY_VARIABLE} in the executors' environment (a cluster "
+                "environment variable or secret), or pass api_key=<a callable returning the key on the executor>"
+            )
+        return Client(
+            api_key=key,
+            base_url=self.base_url,
+            rate_limit=self.rate_limit if self.rate_limit is not None else False,
+            **dict(self.client_options),
+        )
+
+
+def _log_to_stderr() -> None:
+    """With ``AMPLEMARKET_LOG=info|debug`` on the executor, the SDK's log lines go to the task's stderr (its log)."""
+    level = os.environ.get("AMPLEMARKET_LOG", "").strip().lower()
+    logger = logging.getLogger("amplemarket")
+    if level in ("info", "debug") and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("amplemarket %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
+
+
+class Checkpoint:
+    """A directory (local, or any fsspec URL) holding one small JSON file per enrichment request started:
+    ``<idempotency key>.json`` with its job id, written as soon as the job exists. A retried task reads them and
+    re-attaches to its first attempt's jobs instead of submitting again. ``dbfs:/x`` is read through the ``/dbfs``
+    mount where it exists."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        if self.url.startswith("dbfs:/") and os.path.isdir("/dbfs"):
+            self.url = "/dbfs/" + self.url[len("dbfs:/") :].lstrip("/")
+
+    def _fs(self) -> tuple[Any, str]:
+        if "://" not in self.url:
+            return None, self.url
+        try:
+            import fsspec
+        except ImportError:  # pragma: no cover - fsspec is a dependency of the extras
+            raise ImportError(f"checkpoint={self.url!r} needs fsspec: pip install fsspec") from None
+        fs, path = fsspec.core.url_to_fs(self.url)
+        return fs, path
+
+    def prepare(self) -> None:
+        """Creates the directory (on the driver, before any task runs), so a bad path fails early."""
+        fs, path = self._fs()
+        if fs is None:
+            os.makedirs(path, exist_ok=True)
+        else:
+            fs.makedirs(path, exist_ok=True)
+
+    def load(self) -> dict[str, str]:
+        """Every job recorded so far, by idempotency key."""
+        fs, path = self._fs()
+        found: dict[str, str] = {}
+        if fs is None:
+            names = [n for n in os.listdir(path) if n.endswith(".json")] if os.path.isdir(path) else []
+            for name in names:
+                try:
+                    with open(os.path.join(path, name), encoding="utf-8") as f:
+                        record = json.load(f)
+                except (OSError, ValueError):
+                    continue  # a file cut short by a crash: its job was never confirmed
+                found[str(record["key"])] = str(record["job_id"])
+            return found
+        if not fs.exists(path):
+            return found
+        for name in fs.ls(path, detail=False):
+            if str(name).endswith(".json"):
+                try:
+                    record = json.loads(fs.cat_file(name))
+                except (OSError, ValueError):
+                    continue
+                found[str(record["key"])] = str(record["job_id"])
+        return found
+
+    def record(self, key: str, job_id: str) -> None:
+        """Writes one job's file: complete or absent (a temporary file renamed into place, where renames exist)."""
+        fs, path = self._fs()
+        body = json.dumps({"key": key, "job_id": job_id}).encode()
+        if fs is None:
+            os.makedirs(path, exist_ok=True)
+            tmp = os.path.join(path, f".{key}.{uuid.uuid4().hex}.tmp")
+            with open(tmp, "wb") as f:
+                f.write(body)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, os.path.join(path, f"{key}.json"))
+        else:
+            fs.pipe_file(f"{path}/{key}.json", body)  # one object written whole
+
+
+def enrich_partition(table: Any, settings: TaskSettings) -> Any:
+    """One partition (anything ``Person.enrich`` reads as a table) enriched: its ``Results``. Requests carry
+    idempotency keys derived from the call's salt, the options and their leads; with a checkpoint, jobs an earlier
+    attempt started are fetched instead of created."""
+    checkpoint = Checkpoint(settings.checkpoint) if settings.checkpoint else None
+    known = checkpoint.load() if checkpoint else {}
+    with settings.client() as client:
+        return _enrich_keyed(
+            table,
+            key_salt=settings.key_salt,
+            jobs=known,
+            on_job=checkpoint.record if checkpoint else None,
+            reveal_email=settings.reveal_email,
+            reveal_phone_numbers=settings.reveal_phone_numbers,
+            timeout=settings.timeout,
+            columns=dict(settings.columns) if settings.columns is not None else None,
+            client=client,
+        )
+
+
+def find_partition(table: Any, settings: TaskSettings) -> Any:
+    """One partition's rows looked up one by one (``Person.find_many``): its ``Results``."""
+    from amplemarket._core import Person
+
+    with settings.client() as client:
+        return Person.find_many(
+            table,
+            reveal_email=settings.reveal_email,
+            reveal_phone_numbers=settings.reveal_phone_numbers,
+            concurrency=settings.find_concurrency,
+            columns=dict(settings.columns) if settings.columns is not None else None,
+            client=client,
+        )
+
+
+def empty_results(kind: Literal["enrich", "find"], table: Any) -> Any:
+    """No results over an empty table: the schema (``to_arrow``) and dtypes (``to_pandas``) of real ones."""
+    return _empty_results(kind, table)
+
+
+def salt_for(checkpoint: str | None) -> str:
+    """The key salt of one call: fixed by its checkpoint (so a driver run again with the same checkpoint finds its
+    jobs), else fresh."""
+    return f"checkpoint:{checkpoint}" if checkpoint else uuid.uuid4().hex
