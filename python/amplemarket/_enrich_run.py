@@ -37,6 +37,7 @@ from amplemarket import (
     ValidationResult,
     check_company,
     check_email,
+    estimate,
 )
 from amplemarket._core import _recall, _remember
 from amplemarket._files import (
@@ -302,21 +303,15 @@ class Plan:
 def plan(opts: Options, kind: Kind, client: Client, say: Callable[[str], None]) -> dict[str, Any]:
     """What ``run`` would send and the most it could cost (``--dry-run``, ``--max-credits``); sends nothing."""
     p = _read(opts, kind, say)
-    cached = sum(r is not None for r in kind.recall(client, [p.inputs[i] for i in p.unique]))
-    to_send = len(p.unique) - cached
-    settings = kind.settings()
-    per = {"email": 0.0, "phone": 0.0}
-    if kind.cache_kind == "person":
-        per = {"email": 0.5 + settings["reveal_email"], "phone": float(settings["reveal_phone_numbers"])}
-    elif kind.cache_kind == "email":
-        per = {"email": 1.0, "phone": 0.0}
+    # The SDK's own estimate of the distinct inputs: its prices and its cache, not a copy of them here.
+    e = estimate([p.inputs[i] for i in p.unique], kind=kind.cache_kind, client=client, **kind.settings())
     return {
         "rows": len(p.inputs),
         "invalid": len(p.problems),
         "distinct": len(p.unique),
-        "cached": cached,
-        "to_send": to_send,
-        "credits": {k: v * to_send for k, v in per.items()},
+        "cached": e.cached,
+        "to_send": e.to_send,
+        "credits": e.credits,
     }
 
 

@@ -101,7 +101,8 @@ fn op_of(kind: Kind) -> &'static str {
     }
 }
 
-fn cached_decode_error(message: String) -> Error {
+/// A stored answer that does not read back (a file edited by hand): the fix is to clear the cache.
+pub fn cached_decode_error(message: String) -> Error {
     Error::Decode(DecodeError {
         message: format!("a cached answer could not be read ({message}); clear the cache (amplemarket cache clear)"),
         status: 200,

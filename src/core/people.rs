@@ -248,13 +248,7 @@ pub async fn search<T: Listed>(client: &Client, query: &SearchQuery) -> Result<S
         Ok(body_text(&resp, T::PAGE_OBJECT)?.to_string())
     };
     let (text, _) = memory::search_page(client, T::SEARCH_PATH, &body, send).await?;
-    SearchPage::from_text(&text).map_err(|m| {
-        Error::Decode(super::error::DecodeError {
-            message: format!("a cached page could not be read ({m})"),
-            status: 200,
-            request: "the result cache".into(),
-        })
-    })
+    SearchPage::from_text(&text).map_err(memory::cached_decode_error)
 }
 
 /// Walks search pages until the last one, and stops early on an empty page, a page seen before (a server that

@@ -77,6 +77,13 @@ impl PyCache {
             not_found_ttl: seconds(py, "not_found_ttl", not_found_ttl)?,
             search_ttl: seconds(py, "search_ttl", search_ttl)?,
         };
+        PyCache::open(py, settings)
+    }
+}
+
+impl PyCache {
+    /// Opens the file now: a file that cannot be used is a `ConfigurationError` saying why and what to do.
+    fn open(py: Python<'_>, settings: CacheSettings) -> PyResult<Self> {
         let cache = py.detach(|| Cache::open(settings)).map_err(Error::Config);
         let cache = Arc::new(checked(py, cache)?);
         cache.set_warn(Arc::new(|message: &str| {
@@ -88,7 +95,10 @@ impl PyCache {
         }));
         Ok(PyCache { inner: cache })
     }
+}
 
+#[pymethods]
+impl PyCache {
     /// Where the file is.
     #[getter]
     fn path(&self) -> PathBuf {
@@ -141,13 +151,22 @@ pub enum CacheArg {
 impl CacheArg {
     /// The cache to use, opened now: asked for explicitly, so a file that cannot be used is an error.
     pub fn open(self, py: Python<'_>) -> PyResult<Option<Arc<Cache>>> {
-        let cache = match self {
+        let path = match self {
             CacheArg::On(false) => return Ok(None),
-            CacheArg::On(true) => PyCache::new(py, None, 2_592_000.0, 86_400.0, 3_600.0)?,
-            CacheArg::Path(p) => PyCache::new(py, Some(p), 2_592_000.0, 86_400.0, 3_600.0)?,
             CacheArg::Cache(c) => return Ok(Some(c.get().inner.clone())),
+            CacheArg::On(true) => None,
+            CacheArg::Path(p) => Some(p),
         };
-        Ok(Some(cache.inner))
+        Ok(Some(
+            PyCache::open(
+                py,
+                CacheSettings {
+                    path,
+                    ..CacheSettings::default()
+                },
+            )?
+            .inner,
+        ))
     }
 }
 
