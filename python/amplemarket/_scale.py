@@ -91,6 +91,45 @@ class TaskSettings:
         )
 
 
+def task_settings(
+    slots: Callable[[], int],
+    *,
+    columns: Mapping[str, str | None] | None,
+    reveal_email: bool,
+    reveal_phone_numbers: bool,
+    api_key: Callable[[], str] | None,
+    base_url: str | None,
+    sandbox_url: str | None,
+    rate_limit: bool | RateLimits,
+    concurrency: int | None,
+    checkpoint: str | None,
+    timeout: float | None,
+    client_options: Mapping[str, Any] | None,
+    find_concurrency: int = 8,
+) -> TaskSettings:
+    """The settings every task of one call gets: its share of the rate limit (the limit over ``concurrency``, or
+    over the engine's task slots), the key source, the checkpoint and the idempotency salt."""
+    if concurrency is not None and concurrency < 1:
+        raise ValueError(f"concurrency must be a positive number of tasks running at once, got {concurrency}")
+    limits = limits_of(rate_limit)
+    n = concurrency if concurrency is not None else slots()
+    if checkpoint is not None:
+        Checkpoint(checkpoint).prepare()
+    return TaskSettings(
+        reveal_email=reveal_email,
+        reveal_phone_numbers=reveal_phone_numbers,
+        columns=dict(columns) if columns is not None else None,
+        api_key=check_key_argument(api_key),
+        base_url=check_base_url(base_url, sandbox_url),
+        rate_limit=limits.share(n) if limits is not None else None,
+        timeout=timeout,
+        client_options=dict(client_options or {}),
+        checkpoint=checkpoint,
+        key_salt=salt_for(checkpoint),
+        find_concurrency=find_concurrency,
+    )
+
+
 def _log_to_stderr() -> None:
     """With ``AMPLEMARKET_LOG=info|debug`` on the executor, the SDK's log lines go to the task's stderr (its log)."""
     level = os.environ.get("AMPLEMARKET_LOG", "").strip().lower()

@@ -14,15 +14,11 @@ from typing import Any, Literal
 
 from amplemarket._core import RateLimits
 from amplemarket._scale import (
-    Checkpoint,
     TaskSettings,
-    check_base_url,
-    check_key_argument,
     empty_results,
     enrich_partition,
     find_partition,
-    limits_of,
-    salt_for,
+    task_settings,
 )
 
 __all__ = ["enrich", "find", "task_slots"]
@@ -58,43 +54,6 @@ def _map(ddf: Any, kind: Literal["enrich", "find"], settings: TaskSettings) -> A
     return ddf.map_partitions(_partition(kind, settings), meta=meta, enforce_metadata=False)
 
 
-def _settings(
-    ddf: Any,
-    *,
-    columns: Mapping[str, str | None] | None,
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
-    api_key: Callable[[], str] | None,
-    base_url: str | None,
-    sandbox_url: str | None,
-    rate_limit: bool | RateLimits,
-    concurrency: int | None,
-    checkpoint: str | None,
-    timeout: float | None,
-    client_options: Mapping[str, Any] | None,
-    find_concurrency: int = 8,
-) -> TaskSettings:
-    if concurrency is not None and concurrency < 1:
-        raise ValueError(f"concurrency must be a positive number of tasks running at once, got {concurrency}")
-    limits = limits_of(rate_limit)
-    n = concurrency if concurrency is not None else task_slots(ddf)
-    if checkpoint is not None:
-        Checkpoint(checkpoint).prepare()
-    return TaskSettings(
-        reveal_email=reveal_email,
-        reveal_phone_numbers=reveal_phone_numbers,
-        columns=dict(columns) if columns is not None else None,
-        api_key=check_key_argument(api_key),
-        base_url=check_base_url(base_url, sandbox_url),
-        rate_limit=limits.share(n) if limits is not None else None,
-        timeout=timeout,
-        client_options=dict(client_options or {}),
-        checkpoint=checkpoint,
-        key_salt=salt_for(checkpoint),
-        find_concurrency=find_concurrency,
-    )
-
-
 def enrich(
     ddf: Any,
     *,
@@ -112,8 +71,8 @@ def enrich(
 ) -> Any:
     """``ddf`` enriched: each partition's columns and index, then the result columns of ``Person.enrich`` in
     pandas' nullable dtypes, one row per input row. Arguments as ``amplemarket.spark.enrich``."""
-    settings = _settings(
-        ddf,
+    settings = task_settings(
+        lambda: task_slots(ddf),
         columns=columns,
         reveal_email=reveal_email,
         reveal_phone_numbers=reveal_phone_numbers,
@@ -144,8 +103,8 @@ def find(
     client_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """``ddf`` with each row looked up on its own (``/people/find``), as ``amplemarket.spark.find``."""
-    settings = _settings(
-        ddf,
+    settings = task_settings(
+        lambda: task_slots(ddf),
         columns=columns,
         reveal_email=reveal_email,
         reveal_phone_numbers=reveal_phone_numbers,

@@ -17,15 +17,11 @@ from typing import Any, Literal
 
 from amplemarket._core import RateLimits
 from amplemarket._scale import (
-    Checkpoint,
     TaskSettings,
-    check_base_url,
-    check_key_argument,
     empty_results,
     enrich_partition,
     find_partition,
-    limits_of,
-    salt_for,
+    task_settings,
 )
 
 __all__ = ["enrich", "find", "output_schema", "task_slots"]
@@ -61,43 +57,6 @@ def output_schema(df: Any, kind: Literal["enrich", "find"] = "enrich") -> Any:
     empty = to_arrow_schema(df.schema).empty_table()
     arrow = pa.table(empty_results(kind, empty).to_arrow()).schema
     return from_arrow_schema(arrow)
-
-
-def _settings(
-    df: Any,
-    *,
-    columns: Mapping[str, str | None] | None,
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
-    api_key: Callable[[], str] | None,
-    base_url: str | None,
-    sandbox_url: str | None,
-    rate_limit: bool | RateLimits,
-    concurrency: int | None,
-    checkpoint: str | None,
-    timeout: float | None,
-    client_options: Mapping[str, Any] | None,
-    find_concurrency: int = 8,
-) -> TaskSettings:
-    if concurrency is not None and concurrency < 1:
-        raise ValueError(f"concurrency must be a positive number of tasks running at once, got {concurrency}")
-    limits = limits_of(rate_limit)
-    n = concurrency if concurrency is not None else task_slots(df)
-    if checkpoint is not None:
-        Checkpoint(checkpoint).prepare()
-    return TaskSettings(
-        reveal_email=reveal_email,
-        reveal_phone_numbers=reveal_phone_numbers,
-        columns=dict(columns) if columns is not None else None,
-        api_key=check_key_argument(api_key),
-        base_url=check_base_url(base_url, sandbox_url),
-        rate_limit=limits.share(n) if limits is not None else None,
-        timeout=timeout,
-        client_options=dict(client_options or {}),
-        checkpoint=checkpoint,
-        key_salt=salt_for(checkpoint),
-        find_concurrency=find_concurrency,
-    )
 
 
 def _map(df: Any, kind: Literal["enrich", "find"], settings: TaskSettings) -> Any:
@@ -154,8 +113,8 @@ def enrich(
         timeout: Seconds each task waits for its jobs.
         client_options: More ``Client`` settings (``max_retries``, ``timeout``…) for the tasks' clients.
     """
-    settings = _settings(
-        df,
+    settings = task_settings(
+        lambda: task_slots(df),
         columns=columns,
         reveal_email=reveal_email,
         reveal_phone_numbers=reveal_phone_numbers,
@@ -190,8 +149,8 @@ def find(
     ``person_json``. One request per row, so ~100x slower than ``enrich`` under the same rate limit; use it where
     ``/people/find``'s matching is wanted. Arguments as ``enrich``; ``find_concurrency`` bounds each task's
     requests in flight."""
-    settings = _settings(
-        df,
+    settings = task_settings(
+        lambda: task_slots(df),
         columns=columns,
         reveal_email=reveal_email,
         reveal_phone_numbers=reveal_phone_numbers,
