@@ -178,3 +178,21 @@ def test_a_creation_refused_with_429_is_retried(sb: Sandbox, client: amplemarket
     results = Company.enrich([d], client=client)
     assert results[0].status == "enriched"
     assert [r["status"] for r in sent(sb, CREATE, since)] == [429, 202]
+
+
+@pytest.mark.parametrize("progression", ["immediate", "polls:3", "seconds:0.3"])
+def test_company_jobs_in_every_progression(
+    sb: Sandbox, client: amplemarket.Client, mode: str, progression: str
+) -> None:
+    sb.configure(job_progression=progression, poll_retry_after=0)
+    domains = [domain_of(c) for c in sb.companies[:12]]
+    job = call(mode, EnrichmentJob, "create_companies", domains, client=client)
+    assert job.status == "queued"
+    seen: list[str] = []
+    call(mode, job, "wait", progress=lambda phase, done, total: seen.append(phase))
+    assert job.status == "completed" and seen[-1] == "done"
+    polls = len(sent(sb, POLL))
+    assert polls == {"immediate": 1, "polls:3": 3}.get(progression, polls) and polls >= 1
+    results = list(job.results(page_size=5))
+    assert sorted(r.domain or "" for r in results) == sorted(domains), "every page read, none twice"
+    assert len({r.id for r in results}) == len(results)

@@ -161,3 +161,15 @@ def test_running_out_of_credits_fails_the_rest(sb: Sandbox, client: amplemarket.
     statuses = [r.status for r in results]
     assert statuses[:2] == ["validated", "validated"] and set(statuses[2:]) == {"failed"}
     assert all("credit" in (r.error or "") for r in results[2:])
+
+
+@pytest.mark.parametrize("progression", ["immediate", "polls:3", "seconds:0.3"])
+def test_validations_in_every_progression(sb: Sandbox, client: amplemarket.Client, mode: str, progression: str) -> None:
+    sb.configure(job_progression=progression, poll_retry_after=0)
+    emails = [f"p{i}@q{i % 3}.example.com" for i in range(23)]
+    v = call(mode, EmailValidation, "create", emails, client=client)
+    call(mode, v, "wait")
+    assert v.status == "completed"
+    polls = len(sent(sb, "GET /email-validations/{id}"))
+    assert polls == {"immediate": 1, "polls:3": 3}.get(progression, polls) and polls >= 1
+    assert [r.email for r in v.results(page_size=4)] == emails, "every page read in order, none twice"
