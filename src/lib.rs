@@ -46,6 +46,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::memory::estimate, m)?)?;
     m.add_function(wrap_pyfunction!(python::memory::_recall, m)?)?;
     m.add_function(wrap_pyfunction!(python::memory::_remember, m)?)?;
+    m.add_function(wrap_pyfunction!(python::memory::_flush_caches, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::_enrich_keyed, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::_empty_results, m)?)?;
     m.add_function(wrap_pyfunction!(python::tables::_map_columns, m)?)?;

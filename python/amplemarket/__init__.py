@@ -16,6 +16,7 @@ Every call has an awaitable twin (``find_async`` ...). ``amplemarket.testing.San
 emulator of the API for tests and demos.
 """
 
+import atexit
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -46,6 +47,7 @@ from amplemarket._core import (
     ValidationResult,
     ValidationResultsIterator,
     __version__,
+    _flush_caches,
     check_company,
     check_email,
     check_lead,
@@ -57,6 +59,8 @@ from amplemarket._tables import enrich_table, enrich_table_async
 from amplemarket.errors import *  # noqa: F403 (every error class, listed once in errors.__all__)
 
 Sequence.register(Results)
+# An enrichment's answers are written to the cache behind the call; the interpreter's end waits for them.
+atexit.register(_flush_caches)
 
 #: Validates any number of emails: see ``EmailValidation.validate_many``.
 validate_emails = EmailValidation.validate_many

@@ -44,6 +44,7 @@ __all__ = [
     "__version__",
     "_empty_results",
     "_enrich_keyed",
+    "_flush_caches",
     "_map_columns",
     "_recall",
     "_remember",
@@ -172,7 +173,9 @@ class Client:
     def _from_pickle(cls, state: dict[str, Any]) -> Client:
         """A client from the state ``__reduce__`` gave, with the key of ``AMPLEMARKET_API_KEY`` in this process."""
     def close(self) -> None:
-        """Closes the connection pool; calls in flight and later calls raise ``ClientClosedError``."""
+        """Closes the connection pool; calls in flight and later calls raise ``ClientClosedError``. Returns once the
+        answers stored behind the last calls are in the cache file.
+        """
     def __enter__(self) -> Self: ...
     def __exit__(self, *args: object) -> None: ...
     def __aenter__(self) -> Awaitable[Self]: ...
@@ -1294,6 +1297,11 @@ class Cache:
         """``entries`` and ``bytes`` of the file, and this process's ``hits``, ``misses``, ``requests_saved`` and
         ``credits_saved`` (the worst-case credits the answers from the cache would have cost).
         """
+    def flush(self) -> None:
+        """Returns once every answer this process stored is in the file. Large batches (an enrichment's results) are
+        written behind the call that fetched them; reads in this process wait for them anyway, and
+        ``Client.close()`` and the end of the interpreter flush. Only a process killed before that loses them.
+        """
     def clear(self, older_than: float | None = None) -> int:
         """Deletes the stored answers (``older_than``: only those stored more than that many seconds ago) and returns
         how many. Markers of people removed for GDPR stay, so they are not stored again.
@@ -1338,6 +1346,9 @@ def estimate(
     (``"email"``) would send for ``inputs`` and the most it could cost, with the client's cache taken into account.
     Nothing is sent. ``inputs`` and ``columns`` as those calls take them.
     """
+
+def _flush_caches() -> None:
+    """Waits for every answer this process stores behind its calls; run at interpreter exit."""
 
 def _recall(
     client: Client,

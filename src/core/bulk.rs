@@ -429,12 +429,12 @@ async fn enrich_remembered(
             _ => None,
         })
         .collect();
-    memory::store_results(client, batch.kind, &batch.options, &to_send, &results);
     let cost = results
         .iter()
         .flatten()
         .fold(Credits::ZERO, |c, r| c + memory::result_cost(r, &batch.options));
     reservation.settle(cost);
+    memory::store_results(client, batch.kind, &batch.options, to_send, results);
     let remembered = client.memory().cache().is_some();
     for (i, o) in missing.into_iter().zip(sent) {
         outcomes[i] = Some(match o {

@@ -16,10 +16,22 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
+
+use super::behind::Behind;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 /// The layout this version writes; a file with a higher one was made by a newer release and is not touched.
-const SCHEMA: i64 = 1;
+/// 1: answers in a `WITHOUT ROWID` table, bodies as text. 2: a rowid table (bodies of kilobytes fit it better),
+/// new bodies compressed blobs (`pack`); text bodies of layout 1 are read as they are.
+const SCHEMA: i64 = 2;
+/// A stored body that claims to expand past this is damaged, not an answer.
+const MAX_BODY: usize = 64 << 20;
+/// The first byte of a stored body (a blob): how the rest was packed. 1: LZ4 with `DICTIONARY_1`, the size first.
+const LZ4_DICTIONARY_1: u8 = 1;
+/// One typical answer (the documented example person with her company, as enriched): answers share its field
+/// names and shapes, so compressing against it roughly halves what LZ4 alone stores. Never edit it: stored answers
+/// are read back with it; another dictionary needs another first byte.
+const DICTIONARY_1: &[u8] = include_bytes!("cache_dictionary.json");
 const APPLICATION: &str = "amplemarket";
 
 /// How long answers are kept.
@@ -117,14 +129,25 @@ pub struct Stats {
 
 pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// A batch of at least this many answers is stored behind the call (see `put_behind`); a smaller one at once.
+const STORE_BEHIND: usize = 64;
+
 pub struct Cache {
-    path: PathBuf,
+    store: Arc<Store>,
     settings: CacheSettings,
-    conn: Mutex<Connection>,
     hits: AtomicU64,
     misses: AtomicU64,
     requests_saved: AtomicU64,
     credits_saved: Mutex<f64>,
+    /// Large batches of answers being written; every read, removal and count waits for them first, so this
+    /// process always sees what it stored.
+    behind: Behind,
+}
+
+/// The file and its connection, shared with the thread that stores batches behind the calls.
+struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
     /// Set after the first failure: the cache is then bypassed for the rest of the process.
     broken: AtomicBool,
     warn: Mutex<Option<Warn>>,
@@ -132,7 +155,7 @@ pub struct Cache {
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache").field("path", &self.path).finish()
+        f.debug_struct("Cache").field("path", &self.store.path).finish()
     }
 }
 
@@ -185,20 +208,23 @@ impl Cache {
             .map_err(|e| unusable(&path, e))?;
         prepare(&conn).map_err(|e| unusable(&path, e))?;
         Ok(Cache {
-            path,
+            store: Arc::new(Store {
+                path,
+                conn: Mutex::new(conn),
+                broken: AtomicBool::new(false),
+                warn: Mutex::new(None),
+            }),
             settings,
-            conn: Mutex::new(conn),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             requests_saved: AtomicU64::new(0),
             credits_saved: Mutex::new(0.0),
-            broken: AtomicBool::new(false),
-            warn: Mutex::new(None),
+            behind: Behind::default(),
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.store.path
     }
 
     pub fn settings(&self) -> &CacheSettings {
@@ -207,30 +233,18 @@ impl Cache {
 
     /// Where failures are reported (the binding turns them into Python warnings); until set, they are dropped.
     pub fn set_warn(&self, warn: Warn) {
-        *self.warn.lock() = Some(warn);
+        *self.store.warn.lock() = Some(warn);
     }
 
-    /// Runs `f` on the connection; a failure is reported once and turns the cache off for this process.
+    /// Returns once the answers this process stored are in the file.
+    pub fn flush(&self) {
+        self.behind.wait();
+    }
+
+    /// Runs `f` on the connection once the batches being stored are in; see `Store::with`.
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
-        if self.broken.load(Ordering::Relaxed) {
-            return None;
-        }
-        let result = f(&self.conn.lock());
-        match result {
-            Ok(v) => Some(v),
-            Err(e) => {
-                if !self.broken.swap(true, Ordering::Relaxed) {
-                    let message = format!(
-                        "the result cache at {} failed ({e}); going on without it for the rest of this process",
-                        self.path.display()
-                    );
-                    if let Some(w) = self.warn.lock().clone() {
-                        w(&message);
-                    }
-                }
-                None
-            }
-        }
+        self.flush();
+        self.store.with(f)
     }
 
     fn ttl(&self, op: &str, found: bool) -> Duration {
@@ -255,33 +269,33 @@ impl Cache {
     pub fn peek_many(&self, account: &str, op: &str, keys: &[String], reveal: i64) -> Vec<Option<Answer>> {
         let (found_ttl, missing_ttl) = (self.ttl(op, true), self.ttl(op, false));
         let now = now();
+        // One statement for the whole batch (the keys as a JSON array): SQLite walks the index for each, with no
+        // round trip through Rust per key. Of a key's rows (one per reveal set), a found answer beats a
+        // not-found one, and a newer one an older one.
         let answers = self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT found, body, stored FROM answers WHERE account = ?1 AND op = ?2 AND key = ?3 \
-                 AND (reveal & ?4) = ?4 AND found < 2 ORDER BY found DESC, stored DESC",
+                "SELECT k.key, a.found, a.body, a.stored FROM json_each(?3) AS k CROSS JOIN answers AS a \
+                 ON a.account = ?1 AND a.op = ?2 AND a.key = k.value AND (a.reveal & ?4) = ?4 AND a.found < 2",
             )?;
-            let mut out = Vec::with_capacity(keys.len());
-            for key in keys {
-                let mut rows = stmt.query(params![account, op, key, reveal])?;
-                let mut answer = None;
-                while let Some(row) = rows.next()? {
-                    let (found, body, stored): (i64, Option<String>, f64) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                    let ttl = if found == 1 { found_ttl } else { missing_ttl };
-                    if now - stored > ttl.as_secs_f64() {
-                        continue;
-                    }
-                    answer = match (found, body) {
-                        (1, Some(text)) => Some(Answer::Found(text)),
-                        (0, _) => Some(Answer::NotFound),
-                        _ => None,
-                    };
-                    if answer.is_some() {
-                        break;
-                    }
+            let wanted = serde_json::to_string(keys).unwrap_or_else(|_| "[]".into());
+            let mut best: Vec<Option<((i64, f64), Answer)>> = vec![None; keys.len()];
+            let mut rows = stmt.query(params![account, op, wanted, reveal])?;
+            while let Some(row) = rows.next()? {
+                let (index, found, stored): (usize, i64, f64) = (row.get(0)?, row.get(1)?, row.get(3)?);
+                let ttl = if found == 1 { found_ttl } else { missing_ttl };
+                let Some(slot) = best.get_mut(index) else { continue };
+                if now - stored > ttl.as_secs_f64() || slot.as_ref().is_some_and(|(rank, _)| *rank >= (found, stored)) {
+                    continue;
                 }
-                out.push(answer);
+                let answer = match found {
+                    1 => unpack(row.get_ref(2)?).map(Answer::Found),
+                    _ => Some(Answer::NotFound),
+                };
+                if let Some(answer) = answer {
+                    *slot = Some(((found, stored), answer));
+                }
             }
-            Ok(out)
+            Ok(best.into_iter().map(|b| b.map(|(_, a)| a)).collect())
         });
         answers.unwrap_or_else(|| vec![None; keys.len()])
     }
@@ -291,43 +305,32 @@ impl Cache {
     }
 
     /// Stores answers, in one transaction. An answer about a person removed for GDPR is not stored.
-    pub fn put_many(&self, account: &str, op: &str, entries: &[(String, i64, Answer, Identity)]) {
-        if entries.is_empty() {
+    pub fn put_many(&self, account: &str, op: &str, entries: &[Entry]) {
+        if !entries.is_empty() {
+            self.with(|c| insert(c, account, op, entries, now()));
+        }
+    }
+
+    /// Stores the answers `make` returns, behind the call when there are many (`count` of them): turning results
+    /// into rows and compressing and writing ~5 KB each is the cache's main cost, and the call that fetched them
+    /// need not wait for it. Every later read in this process waits for it first.
+    pub fn put_behind(
+        &self,
+        account: &str,
+        op: &str,
+        count: usize,
+        make: impl FnOnce() -> Vec<Entry> + Send + 'static,
+    ) {
+        if count < STORE_BEHIND {
+            return self.put_many(account, op, &make());
+        }
+        if self.store.broken.load(Ordering::Relaxed) {
             return;
         }
-        let stored = now();
-        self.with(|c| {
-            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
-            {
-                let mut removed =
-                    tx.prepare_cached("SELECT 1 FROM removed WHERE account = ?1 AND identity IN (?2, ?3, ?4) LIMIT 1")?;
-                let mut insert = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO answers (account, op, key, reveal, found, body, email, linkedin, stored) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                for (key, reveal, answer, who) in entries {
-                    let (found, body) = match answer {
-                        Answer::Found(text) => (1, Some(text.as_str())),
-                        Answer::NotFound => (0, None),
-                    };
-                    let (email, linkedin) = who.keys();
-                    if found == 1 && removed.exists(params![account, email, linkedin, format!("key:{key}")])? {
-                        continue;
-                    }
-                    insert.execute(params![
-                        account,
-                        op,
-                        key,
-                        reveal,
-                        found,
-                        body,
-                        who.email,
-                        who.linkedin,
-                        stored
-                    ])?;
-                }
-            }
-            tx.commit()
+        let (store, account, op, stored) = (Arc::clone(&self.store), account.to_string(), op.to_string(), now());
+        self.behind.run(move || {
+            let entries = make();
+            store.with(|c| insert(c, &account, &op, &entries, stored));
         });
     }
 
@@ -366,13 +369,14 @@ impl Cache {
     /// Deletes every answer (`older_than`: only those stored longer ago); GDPR markers stay. Returns how many.
     pub fn clear(&self, older_than: Option<Duration>) -> Result<u64, String> {
         let cutoff = older_than.map_or(f64::INFINITY, |d| now() - d.as_secs_f64());
-        let conn = self.conn.lock();
+        self.flush();
+        let conn = self.store.conn.lock();
         let n = conn
             .execute(
                 "DELETE FROM answers WHERE found < 2 AND stored <= ?1",
                 params![if cutoff.is_finite() { cutoff } else { f64::MAX }],
             )
-            .map_err(|e| unusable(&self.path, e))?;
+            .map_err(|e| unusable(&self.store.path, e))?;
         Ok(n as u64)
     }
 
@@ -396,6 +400,126 @@ impl Cache {
     }
 }
 
+impl Store {
+    /// Runs `f` on the connection; a failure is reported once and turns the cache off for this process.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        if self.broken.load(Ordering::Relaxed) {
+            return None;
+        }
+        let result = f(&self.conn.lock());
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !self.broken.swap(true, Ordering::Relaxed) {
+                    let message = format!(
+                        "the result cache at {} failed ({e}); going on without it for the rest of this process",
+                        self.path.display()
+                    );
+                    if let Some(w) = self.warn.lock().clone() {
+                        w(&message);
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// One answer to store: the query's key, its reveals, the answer and who it is about.
+pub type Entry = (String, i64, Answer, Identity);
+
+/// Writes answers in one transaction, skipping people removed for GDPR.
+fn insert(c: &Connection, account: &str, op: &str, entries: &[Entry], stored: f64) -> rusqlite::Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut removed =
+            tx.prepare_cached("SELECT 1 FROM removed WHERE account = ?1 AND identity IN (?2, ?3, ?4) LIMIT 1")?;
+        let mut insert = tx.prepare_cached(
+            "INSERT OR REPLACE INTO answers (account, op, key, reveal, found, body, email, linkedin, stored) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (key, reveal, answer, who) in entries {
+            let (email, linkedin) = who.keys();
+            let found = matches!(answer, Answer::Found(_));
+            if found && removed.exists(params![account, email, linkedin, format!("key:{key}")])? {
+                continue;
+            }
+            let body = match answer {
+                Answer::Found(text) => Some(pack(text)),
+                Answer::NotFound => None,
+            };
+            insert.execute(params![
+                account,
+                op,
+                key,
+                reveal,
+                i64::from(found),
+                body,
+                who.email,
+                who.linkedin,
+                stored
+            ])?;
+        }
+    }
+    tx.commit()
+}
+
+/// A body as stored: see `LZ4_DICTIONARY_1`.
+fn pack(text: &str) -> Vec<u8> {
+    let packed = lz4_flex::block::compress_prepend_size_with_dict(text.as_bytes(), DICTIONARY_1);
+    let mut out = Vec::with_capacity(packed.len() + 1);
+    out.push(LZ4_DICTIONARY_1);
+    out.extend_from_slice(&packed);
+    out
+}
+
+/// A stored body as text: a compressed blob (layout 2) or text (layout 1); `None` if it does not read back, which
+/// makes it a miss rather than a wrong answer.
+fn unpack(body: rusqlite::types::ValueRef<'_>) -> Option<String> {
+    use rusqlite::types::ValueRef;
+    match body {
+        ValueRef::Text(text) => String::from_utf8(text.to_vec()).ok(),
+        ValueRef::Blob([LZ4_DICTIONARY_1, packed @ ..]) => {
+            let size = u32::from_le_bytes(packed.get(..4)?.try_into().ok()?) as usize;
+            if size > MAX_BODY {
+                return None;
+            }
+            let text = lz4_flex::block::decompress_size_prepended_with_dict(packed, DICTIONARY_1).ok()?;
+            String::from_utf8(text).ok()
+        }
+        _ => None,
+    }
+}
+
+/// The `answers` table and its indexes, as this layout has them.
+const ANSWERS: &str = "
+    CREATE TABLE IF NOT EXISTS answers (
+        id INTEGER PRIMARY KEY, account TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, reveal INTEGER NOT NULL,
+        found INTEGER NOT NULL, body BLOB, email TEXT, linkedin TEXT, stored REAL NOT NULL,
+        UNIQUE (account, op, key, reveal));
+    CREATE INDEX IF NOT EXISTS answers_email ON answers (account, email) WHERE email IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS answers_linkedin ON answers (account, linkedin) WHERE linkedin IS NOT NULL;";
+
+/// Moves a layout-1 file's answers into this layout's table (bodies kept as they are), once: a second process
+/// that opened the same file waits for the first and finds the work done.
+fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let schema: String = tx.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| r.get(0))?;
+    if schema == "1" {
+        tx.execute_batch(&format!(
+            "ALTER TABLE answers RENAME TO answers_1;
+             DROP INDEX IF EXISTS answers_email;
+             DROP INDEX IF EXISTS answers_linkedin;
+             {ANSWERS}
+             INSERT INTO answers (account, op, key, reveal, found, body, email, linkedin, stored)
+                 SELECT account, op, key, reveal, found, body, email, linkedin, stored FROM answers_1;
+             DROP TABLE answers_1;
+             UPDATE meta SET value = '{SCHEMA}' WHERE name = 'schema';"
+        ))?;
+    }
+    tx.commit()
+}
+
 /// Sets up a new file, or checks that an existing one is a cache this release can read.
 fn prepare(conn: &Connection) -> Result<(), String> {
     let mode: String = conn
@@ -404,7 +528,9 @@ fn prepare(conn: &Connection) -> Result<(), String> {
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(format!("SQLite could not switch it to WAL mode (it stays {mode})"));
     }
-    conn.execute_batch("PRAGMA synchronous=NORMAL;")
+    // Reads map the file instead of copying each page through a system call; a bigger page cache keeps the
+    // b-tree's inner pages across a batch of inserts.
+    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456; PRAGMA cache_size=-32768;")
         .map_err(|e| e.to_string())?;
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -431,21 +557,19 @@ fn prepare(conn: &Connection) -> Result<(), String> {
                  amplemarket"
             ));
         }
+        if schema < SCHEMA {
+            upgrade(conn).map_err(|e| e.to_string())?;
+        }
         return Ok(());
     }
     if !tables.is_empty() {
         return Err("it is a SQLite database of another program".into());
     }
     conn.execute_batch(&format!(
-        "BEGIN;
+        "BEGIN IMMEDIATE;
          CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
          INSERT OR IGNORE INTO meta VALUES ('application', '{APPLICATION}'), ('schema', '{SCHEMA}');
-         CREATE TABLE IF NOT EXISTS answers (
-             account TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, reveal INTEGER NOT NULL,
-             found INTEGER NOT NULL, body TEXT, email TEXT, linkedin TEXT, stored REAL NOT NULL,
-             PRIMARY KEY (account, op, key, reveal)) WITHOUT ROWID;
-         CREATE INDEX IF NOT EXISTS answers_email ON answers (account, email) WHERE email IS NOT NULL;
-         CREATE INDEX IF NOT EXISTS answers_linkedin ON answers (account, linkedin) WHERE linkedin IS NOT NULL;
+         {ANSWERS}
          CREATE TABLE IF NOT EXISTS removed (
              account TEXT NOT NULL, identity TEXT NOT NULL, stored REAL NOT NULL,
              PRIMARY KEY (account, identity)) WITHOUT ROWID;
@@ -561,6 +685,98 @@ mod tests {
         );
         let s = c.stats();
         assert_eq!((s.hits, s.misses, s.entries), (2, 2, 1));
+    }
+
+    #[test]
+    fn bodies_are_stored_compressed_and_read_back_exactly() {
+        let path = temp("compressed");
+        let c = open(&path);
+        let body = format!("{{\"id\":1,\"about\":\"{}\"}}", "a person's long profile ".repeat(200));
+        c.put(
+            "acct",
+            "person.find",
+            "em:a@x.com",
+            0,
+            Answer::Found(body.clone()),
+            Identity::default(),
+        );
+        assert_eq!(
+            c.get("acct", "person.find", "em:a@x.com", 0),
+            Some(Answer::Found(body.clone()))
+        );
+        let conn = Connection::open(&path).unwrap();
+        let stored: Vec<u8> = conn.query_row("SELECT body FROM answers", [], |r| r.get(0)).unwrap();
+        assert!(
+            stored.len() * 5 < body.len(),
+            "{} bytes stored for {}",
+            stored.len(),
+            body.len()
+        );
+        conn.execute("UPDATE answers SET body = x'01ffffffff00'", []).unwrap();
+        assert_eq!(
+            c.get("acct", "person.find", "em:a@x.com", 0),
+            None,
+            "a damaged body is a miss"
+        );
+        conn.execute("UPDATE answers SET body = x'07000000'", []).unwrap();
+        assert_eq!(
+            c.get("acct", "person.find", "em:a@x.com", 0),
+            None,
+            "so is one packed in an unknown way"
+        );
+    }
+
+    #[test]
+    fn a_layout_1_file_is_upgraded_with_its_answers_and_markers() {
+        let path = temp("layout1");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('application', 'amplemarket'), ('schema', '1');
+                 CREATE TABLE answers (
+                     account TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, reveal INTEGER NOT NULL,
+                     found INTEGER NOT NULL, body TEXT, email TEXT, linkedin TEXT, stored REAL NOT NULL,
+                     PRIMARY KEY (account, op, key, reveal)) WITHOUT ROWID;
+                 CREATE INDEX answers_email ON answers (account, email) WHERE email IS NOT NULL;
+                 CREATE INDEX answers_linkedin ON answers (account, linkedin) WHERE linkedin IS NOT NULL;
+                 CREATE TABLE removed (
+                     account TEXT NOT NULL, identity TEXT NOT NULL, stored REAL NOT NULL,
+                     PRIMARY KEY (account, identity)) WITHOUT ROWID;
+                 INSERT INTO answers VALUES ('acct', 'person.find', 'em:a@x.com', 0, 1, '{\"id\":1}', 'a@x.com',
+                     NULL, 1e12);
+                 INSERT INTO removed VALUES ('acct', 'em:b@x.com', 1e12);",
+            )
+            .unwrap();
+        let c = open(&path);
+        assert_eq!(
+            c.get("acct", "person.find", "em:a@x.com", 0),
+            Some(Answer::Found("{\"id\":1}".into()))
+        );
+        c.put(
+            "acct",
+            "person.find",
+            "em:b@x.com",
+            0,
+            Answer::Found("{}".into()),
+            Identity::new(Some("b@x.com"), None),
+        );
+        assert_eq!(
+            c.get("acct", "person.find", "em:b@x.com", 0),
+            None,
+            "the GDPR marker still holds"
+        );
+        let schema: String = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(schema, SCHEMA.to_string());
+        drop(c);
+        assert!(
+            open(&path).get("acct", "person.find", "em:a@x.com", 0).is_some(),
+            "opened again as is"
+        );
     }
 
     #[test]

@@ -344,13 +344,14 @@ pub fn cached_results(
     found
 }
 
-/// Stores the server's results for `inputs`: found and not-found alike; a person removed for GDPR is forgotten.
+/// Stores the server's results for `inputs`: found and not-found alike, behind the call when there are many (see
+/// `Cache::put_behind`); a person removed for GDPR is forgotten at once.
 pub fn store_results(
     client: &super::Client,
     kind: Kind,
     options: &Map<String, Value>,
-    inputs: &[Map<String, Value>],
-    results: &[Option<Arc<EnrichmentResult>>],
+    inputs: Vec<Map<String, Value>>,
+    results: Vec<Option<Arc<EnrichmentResult>>>,
 ) {
     let memory = client.memory();
     let Some(cache) = memory.cache() else {
@@ -358,34 +359,41 @@ pub fn store_results(
     };
     let (email, phone) = batch_reveals(options);
     let reveal = reveals(email, phone);
-    let mut entries = Vec::new();
-    for (input, r) in inputs.iter().zip(results) {
-        let Some(r) = r.as_ref().filter(|r| !r.from_cache) else {
+    let mut keep = Vec::with_capacity(inputs.len());
+    for (input, r) in inputs.into_iter().zip(results) {
+        let Some(r) = r.filter(|r| !r.from_cache) else {
             continue;
         };
-        let key = input_key(kind, input);
-        let text = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_string);
-        let asked = Identity::new(
-            text("email").as_deref(),
-            text("linkedin_url").or_else(|| text("linkedin_id")).as_deref(),
-        );
         match r.status.as_deref() {
-            Some("gdpr_removed") => cache.forget(&memory.account, &key, &asked),
+            Some("gdpr_removed") => cache.forget(&memory.account, &input_key(kind, &input), &asked(&input)),
             // Made by this SDK (invalid, failed) or a status this SDK does not know: not an answer to keep.
-            Some("enriched" | "not_found") | None => {
-                let who = match &r.person {
-                    Some(p) => Identity::new(
-                        p.obj.string("email").or(asked.email.clone()).as_deref(),
-                        p.obj.string("linkedin_url").or(asked.linkedin.clone()).as_deref(),
-                    ),
-                    None => asked,
-                };
-                entries.push((key, reveal, Answer::Found(r.to_json()), who));
-            }
+            Some("enriched" | "not_found") | None => keep.push((input, r)),
             Some(_) => {}
         }
     }
-    cache.put_many(&memory.account, op_of(kind), &entries);
+    cache.put_behind(&memory.account, op_of(kind), keep.len(), move || {
+        keep.into_iter()
+            .map(|(input, r)| {
+                let who = match &r.person {
+                    Some(p) => {
+                        let asked = asked(&input);
+                        Identity::new(
+                            p.obj.string("email").or(asked.email).as_deref(),
+                            p.obj.string("linkedin_url").or(asked.linkedin).as_deref(),
+                        )
+                    }
+                    None => asked(&input),
+                };
+                (input_key(kind, &input), reveal, Answer::Found(r.to_json()), who)
+            })
+            .collect()
+    });
+}
+
+/// Who an input asks about, by the identifiers it gives.
+fn asked(input: &Map<String, Value>) -> Identity {
+    let text = |k: &str| input.get(k).and_then(Value::as_str);
+    Identity::new(text("email"), text("linkedin_url").or_else(|| text("linkedin_id")))
 }
 
 #[cfg(test)]

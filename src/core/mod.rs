@@ -2,6 +2,7 @@
 //! function per API operation; `src/python` exposes them as blocking and awaitable methods.
 
 pub mod account;
+pub mod behind;
 pub mod budget;
 pub mod bulk;
 pub mod cache;

@@ -186,6 +186,13 @@ impl PyClient {
     pub fn config(&self) -> &Config {
         self.inner.config()
     }
+
+    /// Waits (without the GIL: a failing write warns, which needs it) for the answers stored behind the calls.
+    fn flush_cache(&self, py: Python<'_>) {
+        if let Some(cache) = self.inner.memory().cache() {
+            py.detach(|| cache.flush());
+        }
+    }
 }
 
 #[pymethods]
@@ -320,9 +327,11 @@ impl PyClient {
         self.inner.is_closed()
     }
 
-    /// Closes the connection pool; calls in flight and later calls raise ``ClientClosedError``.
-    fn close(&self) {
+    /// Closes the connection pool; calls in flight and later calls raise ``ClientClosedError``. Returns once the
+    /// answers stored behind the last calls are in the cache file.
+    fn close(&self, py: Python<'_>) {
         self.inner.close();
+        self.flush_cache(py);
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -330,8 +339,8 @@ impl PyClient {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) {
-        self.inner.close();
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) {
+        self.close(py);
     }
 
     fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -341,7 +350,13 @@ impl PyClient {
     #[pyo3(signature = (*_args))]
     fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
         self.inner.close();
-        awaitable(py, async move { Ok(()) })
+        let cache = self.inner.memory().cache().cloned();
+        awaitable(py, async move {
+            if let Some(cache) = cache {
+                let _ = tokio::task::spawn_blocking(move || cache.flush()).await;
+            }
+            Ok(())
+        })
     }
 
     /// Pickles as its configuration without the API key: the key is read again where the client is unpickled,

@@ -120,6 +120,13 @@ impl PyCache {
         Ok(d)
     }
 
+    /// Returns once every answer this process stored is in the file. Large batches (an enrichment's results) are
+    /// written behind the call that fetched them; reads in this process wait for them anyway, and
+    /// ``Client.close()`` and the end of the interpreter flush. Only a process killed before that loses them.
+    fn flush(&self, py: Python<'_>) {
+        py.detach(|| self.inner.flush());
+    }
+
     /// Deletes the stored answers (``older_than``: only those stored more than that many seconds ago) and returns
     /// how many. Markers of people removed for GDPR stay, so they are not stored again.
     #[pyo3(signature = (older_than = None))]
@@ -225,6 +232,12 @@ impl PyEstimate {
             e.rows, e.invalid, e.distinct, e.cached, e.to_send, e.worst.email, e.worst.phone
         )
     }
+}
+
+/// Waits for every answer this process stores behind its calls; run at interpreter exit.
+#[pyfunction]
+pub fn _flush_caches(py: Python<'_>) {
+    py.detach(crate::core::behind::wait_all);
 }
 
 /// What ``Person.enrich`` (``kind="person"``), ``Company.enrich`` (``"company"``) or ``validate_emails``
@@ -364,6 +377,6 @@ pub fn _remember(
         .collect::<PyResult<_>>()?;
     let options = jobs::reveal_options(reveal_email, reveal_phone_numbers);
     let core = client.get().inner.clone();
-    py.detach(|| crate::core::memory::store_results(&core, kind, &options, &maps, &results));
+    py.detach(|| crate::core::memory::store_results(&core, kind, &options, maps, results));
     Ok(())
 }
