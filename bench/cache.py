@@ -35,10 +35,12 @@ from run import emails_file, start_sandbox  # noqa: E402
 from workloads import load_emails  # noqa: E402
 
 
-def start_default_sandbox(people: int) -> tuple[subprocess.Popen[str], str, str]:
-    """A sandbox server with its default limits and job progression."""
+def start_default_sandbox(people: int, *settings: str) -> tuple[subprocess.Popen[str], str, str]:
+    """A sandbox server with its default limits and job progression (``settings``: more ``--set`` values)."""
     cmd = [sys.executable, "-m", "amplemarket.cli", "sandbox", "--port", "0", "--people", str(people)]
     cmd += ["--set", "email_credits=100000000"]
+    for setting in settings:
+        cmd += ["--set", setting]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     first, second = proc.stdout.readline(), proc.stdout.readline()
@@ -76,6 +78,19 @@ def run_child(mode: str, url: str, key: str, emails: str, n: int, cache: str | N
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def documented(runs: dict[str, Any] | None) -> list[str]:
+    """The rows of the re-run against polls answered ``Retry-After: 60`` (the spec's example), when measured."""
+    if not runs:
+        return []
+    first, again = runs["first"], runs["again"]
+    return [
+        f"| first run, polls answered `Retry-After: 60` as in the spec's example | {first['wall_s']:.2f} | "
+        f"{first['from_cache']:,} |",
+        f"| the same call again, another process ({first['wall_s'] / again['wall_s']:.0f}x faster) | "
+        f"{again['wall_s']:.3f} | {again['from_cache']:,} |",
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     r, o = report["rerun"], report["overhead"]
     n = report["sizes"]["leads"]
@@ -96,6 +111,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| first run (sandbox and client at their default limits) | {r['first']['wall_s']:.2f} | "
             f"{r['first']['from_cache']:,} |",
             f"| the same call again, another process | {r['again']['wall_s']:.3f} | {r['again']['from_cache']:,} |",
+            *documented(report.get("rerun_documented_polling")),
             "",
             f"Re-run: **{speedup:.0f}x** faster than the first run. A cold run with limits off (median of "
             f"{report['repeat']}, runs in turns): {o['uncached_s']:.2f} s without a cache ({span('uncached')}), "
@@ -127,15 +143,20 @@ def main() -> int:
     emails = emails_file(n * 2)
     report: dict[str, Any] = {"machine": {"cores": os.cpu_count()}, "sizes": {"leads": n}, "repeat": repeat}
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as d:
-        proc, url, key = start_default_sandbox(n * 2)
-        try:
-            path = os.path.join(d, "rerun.sqlite3")
-            first = run_child("rerun", url, key, emails, n, path)
-            again = run_child("rerun", url, key, emails, n, path)
-            report["rerun"] = {"first": first, "again": again}
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        # The sandbox's fast test defaults, then (full run only) polls answered as the spec's example is.
+        reruns: list[tuple[str, tuple[str, ...]]] = [("rerun", ())]
+        if not a.quick:
+            reruns.append(("rerun_documented_polling", ("poll_retry_after=60",)))
+        for name, settings in reruns:
+            proc, url, key = start_default_sandbox(n * 2, *settings)
+            try:
+                path = os.path.join(d, f"{name}.sqlite3")
+                first = run_child("rerun", url, key, emails, n, path)
+                again = run_child("rerun", url, key, emails, n, path)
+                report[name] = {"first": first, "again": again}
+            finally:
+                proc.terminate()
+                proc.wait(10)
         proc, url, key = start_sandbox(n * 2)
         try:
             plain, cached, stored = [], [], []

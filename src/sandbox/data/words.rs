@@ -288,97 +288,28 @@ pub const COMPANY_SUFFIXES: &[&str] = &[
 ];
 
 /// (industry, keywords, SIC code, NAICS code)
+#[rustfmt::skip]
 pub const INDUSTRIES: &[(&str, &[&str], u32, u32)] = &[
-    (
-        "Software Development",
-        &["saas", "b2b software", "developer tools"],
-        7372,
-        511210,
-    ),
-    (
-        "IT Services and IT Consulting",
-        &["consulting", "cloud migration", "managed services"],
-        7371,
-        541512,
-    ),
+    ("Software Development", &["saas", "b2b software", "developer tools"], 7372, 511210),
+    ("IT Services and IT Consulting", &["consulting", "cloud migration", "managed services"], 7371, 541512),
     ("Financial Services", &["fintech", "payments", "banking"], 6199, 522320),
-    (
-        "Hospitals and Health Care",
-        &["healthcare", "telemedicine", "patient care"],
-        8062,
-        622110,
-    ),
-    (
-        "Biotechnology Research",
-        &["biotech", "drug discovery", "genomics"],
-        2836,
-        541714,
-    ),
+    ("Hospitals and Health Care", &["healthcare", "telemedicine", "patient care"], 8062, 622110),
+    ("Biotechnology Research", &["biotech", "drug discovery", "genomics"], 2836, 541714),
     ("Retail", &["ecommerce", "consumer goods", "omnichannel"], 5999, 454110),
-    (
-        "Marketing Services",
-        &["marketing", "advertising", "growth"],
-        8742,
-        541613,
-    ),
-    (
-        "Advertising Services",
-        &["adtech", "programmatic", "media buying"],
-        7311,
-        541810,
-    ),
+    ("Marketing Services", &["marketing", "advertising", "growth"], 8742, 541613),
+    ("Advertising Services", &["adtech", "programmatic", "media buying"], 7311, 541810),
     ("Education", &["edtech", "online learning", "training"], 8299, 611710),
-    (
-        "Transportation, Logistics, Supply Chain and Storage",
-        &["logistics", "shipping", "supply chain"],
-        4731,
-        488510,
-    ),
+    ("Transportation, Logistics, Supply Chain and Storage", &["logistics", "shipping", "supply chain"], 4731, 488510),
     ("Manufacturing", &["industrial", "automation", "hardware"], 3599, 332710),
-    (
-        "Real Estate",
-        &["proptech", "real estate", "property management"],
-        6531,
-        531210,
-    ),
-    (
-        "Computer and Network Security",
-        &["cybersecurity", "zero trust", "identity"],
-        7373,
-        541519,
-    ),
-    (
-        "Renewable Energy Semiconductor Manufacturing",
-        &["solar", "clean energy", "batteries"],
-        3674,
-        334413,
-    ),
-    (
-        "Food and Beverage Services",
-        &["food", "beverages", "restaurants"],
-        5812,
-        722511,
-    ),
-    (
-        "Venture Capital and Private Equity Principals",
-        &["venture capital", "investing", "startups"],
-        6799,
-        523910,
-    ),
+    ("Real Estate", &["proptech", "real estate", "property management"], 6531, 531210),
+    ("Computer and Network Security", &["cybersecurity", "zero trust", "identity"], 7373, 541519),
+    ("Renewable Energy Semiconductor Manufacturing", &["solar", "clean energy", "batteries"], 3674, 334413),
+    ("Food and Beverage Services", &["food", "beverages", "restaurants"], 5812, 722511),
+    ("Venture Capital and Private Equity Principals", &["venture capital", "investing", "startups"], 6799, 523910),
     ("Staffing and Recruiting", &["recruiting", "hr", "talent"], 7361, 561311),
-    (
-        "Technology, Information and Internet",
-        &["internet", "platform", "marketplace"],
-        7374,
-        519130,
-    ),
+    ("Technology, Information and Internet", &["internet", "platform", "marketplace"], 7374, 519130),
     ("Telecommunications", &["telecom", "5g", "connectivity"], 4813, 517312),
-    (
-        "Automotive",
-        &["automotive", "electric vehicles", "mobility"],
-        3711,
-        336111,
-    ),
+    ("Automotive", &["automotive", "electric vehicles", "mobility"], 3711, 336111),
 ];
 
 pub const TECHNOLOGIES: &[&str] = &[
