@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::behind::Behind;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 /// The layout this version writes; a file with a higher one was made by a newer release and is not touched.
 /// 1: answers in a `WITHOUT ROWID` table, bodies as text. 2: a rowid table (bodies of kilobytes fit it better),

@@ -376,10 +376,10 @@ pub fn store_results(
             .map(|(input, r)| {
                 let who = match &r.person {
                     Some(p) => {
-                        let asked = asked(&input);
+                        let given = asked(&input);
                         Identity::new(
-                            p.obj.string("email").or(asked.email).as_deref(),
-                            p.obj.string("linkedin_url").or(asked.linkedin).as_deref(),
+                            p.obj.string("email").or(given.email).as_deref(),
+                            p.obj.string("linkedin_url").or(given.linkedin).as_deref(),
                         )
                     }
                     None => asked(&input),
