@@ -109,7 +109,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--leads", type=int, default=100_000)
     p.add_argument("--partitions", type=int, default=10)
-    p.add_argument("--repeats", type=int, default=3, help="timed runs of each side, interleaved (limits off)")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs of each side after one warm-up (limits off)")
     p.add_argument("--skip-limited", action="store_true")
     args = p.parse_args()
     out_dir = ROOT / "results"
