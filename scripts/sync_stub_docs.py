@@ -60,10 +60,35 @@ def render(doc: str, indent: str) -> list[str]:
 Difference = tuple[list[str], ast.AST, str | None, str | None]
 
 
+def heirs(tree: ast.Module) -> dict[str, list[str]]:
+    """The stub's own base classes (``_Page``, ``_Job``…, which the extension does not have) with the classes that
+    derive from them: a member documented on such a base carries the docstring those classes share."""
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                name = base.value if isinstance(base, ast.Subscript) else base
+                if isinstance(name, ast.Name) and name.id.startswith("_"):
+                    found.setdefault(name.id, []).append(node.name)
+    return found
+
+
+def shared_doc(path: list[str], derived: dict[str, list[str]]) -> str | None:
+    if len(path) == 1:
+        return None  # the base's own docstring is the stub's to write
+    docs = {runtime_doc([heir, *path[1:]]) for heir in derived.get(path[0], [])}
+    if len(docs) > 1:
+        # The stub can carry only one: list them all, so the check fails and says what to reconcile in Rust.
+        return "DIFFERS in the extension: " + " | ".join(sorted(repr(doc) for doc in docs))
+    return docs.pop() if docs else None
+
+
 def differences(source: str) -> list[Difference]:
     out: list[Difference] = []
-    for path, node in documented(ast.parse(source)):
-        want = runtime_doc(path)
+    tree = ast.parse(source)
+    derived = heirs(tree)
+    for path, node in documented(tree):
+        want = shared_doc(path, derived) if path[0] in derived else runtime_doc(path)
         have = ast.get_docstring(node)  # type: ignore[arg-type]
         if want is not None and have != want:
             out.append((path, node, have, want))

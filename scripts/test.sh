@@ -35,7 +35,7 @@ ruff check .
 ruff format --check .
 step "mypy (stubs match the extension; examples type-check)"
 python -m mypy.stubtest amplemarket._core
-mypy python/amplemarket examples
+mypy python/amplemarket examples tests/typing
 
 step "pytest"
 pytest -q -p no:cacheprovider "$@"

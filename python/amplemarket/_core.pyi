@@ -2,10 +2,10 @@
 
 import os
 import pathlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, Literal, TypeVar, final, overload
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Generic, Literal, ParamSpec, TypeVar, final, overload
 
-from typing_extensions import Self
+from typing_extensions import Self, TypedDict, Unpack
 
 _Progress = bool | Callable[[str, int, int], object] | None
 # A table given as leads or queries: a pandas or polars DataFrame (or LazyFrame), a pyarrow Table / RecordBatch /
@@ -14,6 +14,14 @@ _Table = Any
 _Columns = Mapping[str, str | None] | None
 _Credits = float | Mapping[str, float] | None
 _R = TypeVar("_R")
+_P = ParamSpec("_P")
+
+def _awaitable(blocking: Callable[_P, _R], /) -> Callable[_P, Awaitable[_R]]:
+    """The type of an awaitable twin ``<name>_async``: the blocking method's arguments, its result awaited. Both are
+    generated from one Rust declaration, so they take the same arguments."""
+
+def _async_iter(blocking: Callable[_P, Iterator[_R]], /) -> Callable[_P, AsyncIterator[_R]]:
+    """The type of an async iterator twin: the blocking method's arguments, its items with ``async for``."""
 
 __all__ = [
     "ArrowTable",
@@ -59,6 +67,32 @@ __all__ = [
 ]
 
 __version__: str
+
+class _PersonFilters(TypedDict, total=False):
+    """``Person.search`` filters, all optional and combined with AND; a list matches any of its values."""
+
+    person_name: str | None
+    person_titles: str | list[str] | None
+    person_locations: str | list[str] | None
+    person_seniorities: str | list[str] | None
+    person_departments: str | list[str] | None
+    person_job_functions: str | list[str] | None
+    company_names: str | list[str] | None
+    company_domains: str | list[str] | None
+    company_industries: str | list[str] | None
+    company_sizes: str | list[str] | None
+    company_locations: str | list[str] | None
+
+class _CompanyFilters(TypedDict, total=False):
+    """``Company.search`` filters, all optional and combined with AND; a list matches any of its values."""
+
+    company_names: str | list[str] | None
+    company_domains: str | list[str] | None
+    company_industries: str | list[str] | None
+    company_sizes: str | list[str] | None
+    company_types: str | list[str] | None
+    company_locations: str | list[str] | None
+    company_keywords: str | list[str] | None
 
 @final
 class RateLimits:
@@ -182,8 +216,7 @@ class Client:
     def __aexit__(self, *args: object) -> Awaitable[None]: ...
     def account_info(self) -> dict[str, Any]:
         """Credit balances and limits of the account (the cheapest call that checks the key works)."""
-    def account_info_async(self) -> Awaitable[dict[str, Any]]:
-        """Awaitable ``account_info``: the same arguments, checked when called."""
+    account_info_async = _awaitable(account_info)
 
 def get_default_client() -> Client:
     """The client used when a call is given ``client=None``: the one set with ``set_default_client``, else one built
@@ -365,79 +398,34 @@ class Company:
         """Finds a company by ``domain`` (like ``example.com``) or ``linkedin_url``; ``None`` when none matches.
         Costs no credits.
         """
-    @staticmethod
-    def find_async(
-        *, domain: str | None = None, linkedin_url: str | None = None, client: Client | None = None
-    ) -> Awaitable[Company | None]:
-        """Awaitable ``find``: the same arguments, checked when called."""
+    find_async = _awaitable(find)
     @staticmethod
     def search(
         *,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_types: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
-        company_keywords: str | list[str] | None = None,
         page: int = 1,
         page_size: int = 10,
         client: Client | None = None,
+        **filters: Unpack[_CompanyFilters],
     ) -> CompanySearchPage:
         """One page of companies matching the filters (all optional, combined with AND; each takes one value or a
         list, matching any of its values): names (part of the name), domains, industries, sizes
         (``"51-200 employees"``), types, locations (part of the location) and keywords. Costs no credits; paced to
         the search rate limit.
         """
-    @staticmethod
-    def search_async(
-        *,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_types: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
-        company_keywords: str | list[str] | None = None,
-        page: int = 1,
-        page_size: int = 10,
-        client: Client | None = None,
-    ) -> Awaitable[CompanySearchPage]:
-        """Awaitable ``search``: the same arguments, checked when called."""
+    search_async = _awaitable(search)
     @staticmethod
     def search_iter(
         *,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_types: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
-        company_keywords: str | list[str] | None = None,
         page: int = 1,
         page_size: int = 100,
         max_results: int | None = None,
         client: Client | None = None,
+        **filters: Unpack[_CompanyFilters],
     ) -> CompanySearchIterator:
         """Every company matching the filters (as ``search`` takes them), page after page (``page_size`` per
         request) until the last page, an empty or repeated page, or ``max_results``. Always ends.
         """
-    @staticmethod
-    def search_iter_async(
-        *,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_types: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
-        company_keywords: str | list[str] | None = None,
-        page: int = 1,
-        page_size: int = 100,
-        max_results: int | None = None,
-        client: Client | None = None,
-    ) -> AsyncCompanySearchIterator:
-        """Async iterator form of ``search_iter`` (``async for``)."""
+    search_iter_async = _async_iter(search_iter)
     @staticmethod
     def enrich(
         companies: Iterable[Mapping[str, Any] | str] | _Table,
@@ -455,16 +443,7 @@ class Company:
         ``EnrichmentResult`` per input, in input order, its ``company`` set when ``status`` is ``enriched``; an
         input that cannot be sent comes back ``invalid`` with an ``error``. ``timeout`` (seconds) bounds the wait.
         """
-    @staticmethod
-    def enrich_async(
-        companies: Iterable[Mapping[str, Any] | str] | _Table,
-        *,
-        timeout: float | None = None,
-        columns: _Columns = None,
-        progress: _Progress = None,
-        client: Client | None = None,
-    ) -> Awaitable[Results[EnrichmentResult]]:
-        """Awaitable ``enrich``: the same arguments, checked when called."""
+    enrich_async = _awaitable(enrich)
 
 @final
 class Person:
@@ -552,102 +531,32 @@ class Person:
         ``reveal_email`` / ``reveal_phone_numbers`` add the email / phone numbers (charged once per person).
         A reveal the server is still processing (408) is waited out up to the client's ``reveal_timeout``.
         """
-    @staticmethod
-    def find_async(
-        *,
-        linkedin_url: str | None = None,
-        email: str | None = None,
-        name: str | None = None,
-        title: str | None = None,
-        company_name: str | None = None,
-        company_domain: str | None = None,
-        reveal_email: bool = False,
-        reveal_phone_numbers: bool = False,
-        client: Client | None = None,
-    ) -> Awaitable[Person | None]:
-        """Awaitable ``find``: the same arguments, checked when called."""
+    find_async = _awaitable(find)
     @staticmethod
     def search(
         *,
-        person_name: str | None = None,
-        person_titles: str | list[str] | None = None,
-        person_locations: str | list[str] | None = None,
-        person_seniorities: str | list[str] | None = None,
-        person_departments: str | list[str] | None = None,
-        person_job_functions: str | list[str] | None = None,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
         page: int = 1,
         page_size: int = 10,
         client: Client | None = None,
+        **filters: Unpack[_PersonFilters],
     ) -> SearchPage:
         """One page of people matching the filters (all optional, combined with AND; a list matches any of its
         values). Costs no credits; paced to the search rate limit.
         """
-    @staticmethod
-    def search_async(
-        *,
-        person_name: str | None = None,
-        person_titles: str | list[str] | None = None,
-        person_locations: str | list[str] | None = None,
-        person_seniorities: str | list[str] | None = None,
-        person_departments: str | list[str] | None = None,
-        person_job_functions: str | list[str] | None = None,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
-        page: int = 1,
-        page_size: int = 10,
-        client: Client | None = None,
-    ) -> Awaitable[SearchPage]:
-        """Awaitable ``search``: the same arguments, checked when called."""
+    search_async = _awaitable(search)
     @staticmethod
     def search_iter(
         *,
-        person_name: str | None = None,
-        person_titles: str | list[str] | None = None,
-        person_locations: str | list[str] | None = None,
-        person_seniorities: str | list[str] | None = None,
-        person_departments: str | list[str] | None = None,
-        person_job_functions: str | list[str] | None = None,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
         page: int = 1,
         page_size: int = 100,
         max_results: int | None = None,
         client: Client | None = None,
+        **filters: Unpack[_PersonFilters],
     ) -> SearchIterator:
         """Every person matching the filters, page after page (``page_size`` per request) until the last page, an
         empty or repeated page, or ``max_results``. Always ends.
         """
-    @staticmethod
-    def search_iter_async(
-        *,
-        person_name: str | None = None,
-        person_titles: str | list[str] | None = None,
-        person_locations: str | list[str] | None = None,
-        person_seniorities: str | list[str] | None = None,
-        person_departments: str | list[str] | None = None,
-        person_job_functions: str | list[str] | None = None,
-        company_names: str | list[str] | None = None,
-        company_domains: str | list[str] | None = None,
-        company_industries: str | list[str] | None = None,
-        company_sizes: str | list[str] | None = None,
-        company_locations: str | list[str] | None = None,
-        page: int = 1,
-        page_size: int = 100,
-        max_results: int | None = None,
-        client: Client | None = None,
-    ) -> AsyncSearchIterator:
-        """Async iterator form of ``search_iter`` (``async for``)."""
+    search_iter_async = _async_iter(search_iter)
 
     @staticmethod
     def find_many(
@@ -667,19 +576,7 @@ class Person:
         ``FindResult`` per query, in input order, with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a failed
         query never sinks the others.
         """
-    @staticmethod
-    def find_many_async(
-        queries: Iterable[Mapping[str, Any]] | _Table,
-        *,
-        reveal_email: bool = False,
-        reveal_phone_numbers: bool = False,
-        concurrency: int = 8,
-        columns: _Columns = None,
-        max_credits: _Credits = None,
-        progress: _Progress = None,
-        client: Client | None = None,
-    ) -> Awaitable[Results[FindResult]]:
-        """Awaitable ``find_many``: the same arguments, checked when called."""
+    find_many_async = _awaitable(find_many)
     @staticmethod
     def enrich(
         leads: Iterable[Mapping[str, Any]] | _Table,
@@ -701,19 +598,7 @@ class Person:
         with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a lead that cannot be sent comes back with status
         ``invalid`` and an ``error``. ``timeout`` (seconds) bounds the wait for the jobs.
         """
-    @staticmethod
-    def enrich_async(
-        leads: Iterable[Mapping[str, Any]] | _Table,
-        *,
-        reveal_email: bool = False,
-        reveal_phone_numbers: bool = False,
-        timeout: float | None = None,
-        columns: _Columns = None,
-        max_credits: _Credits = None,
-        progress: _Progress = None,
-        client: Client | None = None,
-    ) -> Awaitable[Results[EnrichmentResult]]:
-        """Awaitable ``enrich``: the same arguments, checked when called."""
+    enrich_async = _awaitable(enrich)
 
 @final
 class FindResult:
@@ -792,8 +677,37 @@ class EnrichmentResult:
     def from_json(cls, text: str) -> EnrichmentResult: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
+class _Job:
+    """What a job on the server (an enrichment or an email validation) does."""
+
+    @property
+    def status(self) -> str:
+        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later),
+        as of the last call.
+        """
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (anything but ``queued`` and ``processing``)."""
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """The server's ``_errors`` for a job in ``error``."""
+    def refresh(self) -> Self:
+        """Fetches the current status."""
+    refresh_async = _awaitable(refresh)
+    def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
+        """Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
+        ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
+        ``JobFailedError``. ``progress=True`` shows a bar with the job's status; a callable gets
+        ``(phase, results produced, inputs)`` at each poll (``inputs`` is 0 for a job this process did not
+        create).
+        """
+    wait_async = _awaitable(wait)
+    def cancel(self) -> Self:
+        """Stops the job, keeping the results produced so far."""
+    cancel_async = _awaitable(cancel)
+
 @final
-class EnrichmentJob:
+class EnrichmentJob(_Job):
     """A bulk enrichment request on the server: of people (up to 10,000 leads) or of companies (up to 10,000),
     told apart by ``kind``.
 
@@ -822,17 +736,7 @@ class EnrichmentJob:
         ``idempotency_key`` before calling, and a create cut short by a crash can be repeated with it without
         starting a second job (where the server honours ``Idempotency-Key``, as the sandbox does).
         """
-    @staticmethod
-    def create_async(
-        leads: Iterable[Mapping[str, Any]] | _Table,
-        *,
-        reveal_email: bool = False,
-        reveal_phone_numbers: bool = False,
-        idempotency_key: str | None = None,
-        columns: _Columns = None,
-        client: Client | None = None,
-    ) -> Awaitable[EnrichmentJob]:
-        """Awaitable ``create``: the same arguments, checked when called."""
+    create_async = _awaitable(create)
     @staticmethod
     def create_companies(
         companies: Iterable[Mapping[str, Any] | str],
@@ -845,14 +749,7 @@ class EnrichmentJob:
         (use ``Company.enrich``). Retried only where the server cannot have started the job; ``idempotency_key``
         as for ``create``.
         """
-    @staticmethod
-    def create_companies_async(
-        companies: Iterable[Mapping[str, Any] | str],
-        *,
-        idempotency_key: str | None = None,
-        client: Client | None = None,
-    ) -> Awaitable[EnrichmentJob]:
-        """Awaitable ``create_companies``: the same arguments, checked when called."""
+    create_companies_async = _awaitable(create_companies)
     @staticmethod
     def get(
         job_id: int, *, kind: Literal["person", "company"] = "person", client: Client | None = None
@@ -860,50 +757,17 @@ class EnrichmentJob:
         """The job with this id, as the server has it now (resume a job started elsewhere). ``kind`` is
         ``"person"`` (the default) or ``"company"``: the two kinds of job are numbered apart.
         """
-    @staticmethod
-    def get_async(
-        job_id: int, *, kind: Literal["person", "company"] = "person", client: Client | None = None
-    ) -> Awaitable[EnrichmentJob]:
-        """Awaitable ``get``: the same arguments, checked when called."""
+    get_async = _awaitable(get)
     @property
     def id(self) -> int: ...
     @property
     def kind(self) -> Literal["person", "company"]:
         """``"person"`` or ``"company"``: what the job enriches (the server's ``object``)."""
-    @property
-    def status(self) -> str:
-        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later),
-        as of the last call.
-        """
-    @property
-    def done(self) -> bool:
-        """Whether the job has ended (anything but ``queued`` and ``processing``)."""
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        """The server's ``_errors`` for a job in ``error``."""
-    def refresh(self) -> Self:
-        """Fetches the current status."""
-    def refresh_async(self) -> Awaitable[Self]:
-        """Awaitable ``refresh``: the same arguments, checked when called."""
-    def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
-        """Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
-        ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
-        ``JobFailedError``. ``progress=True`` shows a bar with the job's status; a callable gets
-        ``(phase, results produced, inputs)`` at each poll (``inputs`` is 0 for a job this process did not
-        create).
-        """
-    def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]:
-        """Awaitable ``wait``: the same arguments, checked when called."""
-    def cancel(self) -> Self:
-        """Stops the job, keeping the results produced so far."""
-    def cancel_async(self) -> Awaitable[Self]:
-        """Awaitable ``cancel``: the same arguments, checked when called."""
     def results(self, page_size: int = 100) -> ResultsIterator:
         """Streams every result of a finished (completed, canceled or failed) job, fetching the next page while the
         current one is read.
         """
-    def results_async(self, page_size: int = 100) -> AsyncResultsIterator:
-        """Async iterator form of ``results``."""
+    results_async = _async_iter(results)
     def results_for(self, leads: Iterable[Mapping[str, Any]]) -> list[EnrichmentResult | None]:
         """Every result of a finished job matched to ``leads`` (the leads this job was given, in the order given):
         one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
@@ -986,26 +850,11 @@ class ArrowTable:
         dicts, ``None``): for code without pyarrow or polars.
         """
 
-@final
-class ResultsIterator:
-    """Iterator returned by ``EnrichmentJob.results()``."""
-
-    def __iter__(self) -> Self: ...
-    def __next__(self) -> EnrichmentResult: ...
-
-@final
-class AsyncResultsIterator:
-    """Async form of ``ResultsIterator`` (``async for``)."""
-
-    def __aiter__(self) -> Self: ...
-    def __anext__(self) -> Awaitable[EnrichmentResult]: ...
-
-@final
-class SearchPage:
-    """One page of people search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
+class _Page(Generic[_R]):
+    """One page of search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
 
     @property
-    def results(self) -> list[Person]: ...
+    def results(self) -> list[_R]: ...
     @property
     def page(self) -> int: ...
     @property
@@ -1017,26 +866,63 @@ class SearchPage:
     @property
     def has_next_page(self) -> bool:
         """Whether ``next_page()`` has a page to fetch."""
-    def next_page(self) -> SearchPage | None:
+    def next_page(self) -> Self | None:
         """The following page, or ``None`` after the last one."""
-    def next_page_async(self) -> Awaitable[SearchPage | None]:
-        """Awaitable ``next_page``: the same arguments, checked when called."""
+    next_page_async = _awaitable(next_page)
     def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[Person]: ...
+    def __iter__(self) -> Iterator[_R]: ...
 
-@final
-class SearchIterator:
-    """Iterator returned by ``Person.search_iter``."""
+class _Iterator(Generic[_R]):
+    """An iterator over results fetched page by page."""
 
     def __iter__(self) -> Self: ...
-    def __next__(self) -> Person: ...
+    def __next__(self) -> _R: ...
 
-@final
-class AsyncSearchIterator:
-    """Async form of ``SearchIterator`` (``async for``)."""
+class _AsyncIterator(Generic[_R]):
+    """Its async form (``async for``)."""
 
     def __aiter__(self) -> Self: ...
-    def __anext__(self) -> Awaitable[Person]: ...
+    def __anext__(self) -> Awaitable[_R]: ...
+
+@final
+class SearchPage(_Page[Person]):
+    """One page of people search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
+
+@final
+class CompanySearchPage(_Page[Company]):
+    """One page of company search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
+
+@final
+class SearchIterator(_Iterator[Person]):
+    """Iterator returned by ``Person.search_iter``."""
+
+@final
+class AsyncSearchIterator(_AsyncIterator[Person]):
+    """Async form of ``SearchIterator`` (``async for``)."""
+
+@final
+class CompanySearchIterator(_Iterator[Company]):
+    """Iterator returned by ``Company.search_iter``."""
+
+@final
+class AsyncCompanySearchIterator(_AsyncIterator[Company]):
+    """Async form of ``CompanySearchIterator`` (``async for``)."""
+
+@final
+class ResultsIterator(_Iterator[EnrichmentResult]):
+    """Iterator returned by ``EnrichmentJob.results()``."""
+
+@final
+class AsyncResultsIterator(_AsyncIterator[EnrichmentResult]):
+    """Async form of ``ResultsIterator`` (``async for``)."""
+
+@final
+class ValidationResultsIterator(_Iterator[ValidationResult]):
+    """Iterator returned by ``EmailValidation.results()``."""
+
+@final
+class AsyncValidationResultsIterator(_AsyncIterator[ValidationResult]):
+    """Async form of ``ValidationResultsIterator`` (``async for``)."""
 
 @final
 class SandboxServer:
@@ -1088,44 +974,6 @@ def sandbox_default_settings() -> dict[str, Any]:
     """The settings a new sandbox starts with."""
 
 @final
-class CompanySearchPage:
-    """One page of company search results: iterable, with its ``_pagination`` numbers and ``next_page()``."""
-
-    @property
-    def results(self) -> list[Company]: ...
-    @property
-    def page(self) -> int: ...
-    @property
-    def page_size(self) -> int: ...
-    @property
-    def total_pages(self) -> int: ...
-    @property
-    def total(self) -> int: ...
-    @property
-    def has_next_page(self) -> bool:
-        """Whether ``next_page()`` has a page to fetch."""
-    def next_page(self) -> CompanySearchPage | None:
-        """The following page, or ``None`` after the last one."""
-    def next_page_async(self) -> Awaitable[CompanySearchPage | None]:
-        """Awaitable ``next_page``: the same arguments, checked when called."""
-    def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[Company]: ...
-
-@final
-class CompanySearchIterator:
-    """Iterator returned by ``Company.search_iter``."""
-
-    def __iter__(self) -> Self: ...
-    def __next__(self) -> Company: ...
-
-@final
-class AsyncCompanySearchIterator:
-    """Async form of ``CompanySearchIterator`` (``async for``)."""
-
-    def __aiter__(self) -> Self: ...
-    def __anext__(self) -> Awaitable[Company]: ...
-
-@final
 class ValidationResult:
     """The outcome of one email's validation: ``email``, ``result`` (``deliverable``, ``risky``, ``unknown``,
     ``undeliverable``, or a value the API adds later), ``catch_all`` (whether the domain accepts any address) and
@@ -1154,21 +1002,7 @@ class ValidationResult:
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
 @final
-class ValidationResultsIterator:
-    """Iterator returned by ``EmailValidation.results()``."""
-
-    def __iter__(self) -> Self: ...
-    def __next__(self) -> ValidationResult: ...
-
-@final
-class AsyncValidationResultsIterator:
-    """Async form of ``ValidationResultsIterator`` (``async for``)."""
-
-    def __aiter__(self) -> Self: ...
-    def __anext__(self) -> Awaitable[ValidationResult]: ...
-
-@final
-class EmailValidation:
+class EmailValidation(_Job):
     """An email validation request on the server (up to 100,000 emails; 1 email credit each).
 
     ``create`` starts one, ``get`` resumes one by id, ``wait`` polls until it is done, ``results()`` streams its
@@ -1187,17 +1021,11 @@ class EmailValidation:
         Retried only where the server cannot have started it; ``idempotency_key`` as for
         ``EnrichmentJob.create``.
         """
-    @staticmethod
-    def create_async(
-        emails: Iterable[str], *, idempotency_key: str | None = None, client: Client | None = None
-    ) -> Awaitable[EmailValidation]:
-        """Awaitable ``create``: the same arguments, checked when called."""
+    create_async = _awaitable(create)
     @staticmethod
     def get(validation_id: str, *, client: Client | None = None) -> EmailValidation:
         """The validation with this id, as the server has it now (resume one started elsewhere)."""
-    @staticmethod
-    def get_async(validation_id: str, *, client: Client | None = None) -> Awaitable[EmailValidation]:
-        """Awaitable ``get``: the same arguments, checked when called."""
+    get_async = _awaitable(get)
     @staticmethod
     def validate_many(
         emails: Iterable[str | None] | _Table,
@@ -1218,53 +1046,13 @@ class EmailValidation:
         lower. A request over the hourly limit is waited for, not failed: the progress shows the wait.
         ``timeout`` (seconds) bounds the wait for each request once started.
         """
-    @staticmethod
-    def validate_many_async(
-        emails: Iterable[str | None] | _Table,
-        *,
-        validations_per_hour: int = 15000,
-        timeout: float | None = None,
-        columns: _Columns = None,
-        max_credits: _Credits = None,
-        progress: _Progress = None,
-        client: Client | None = None,
-    ) -> Awaitable[Results[ValidationResult]]:
-        """Awaitable ``validate_many``: the same arguments, checked when called."""
+    validate_many_async = _awaitable(validate_many)
     @property
     def id(self) -> str:
         """The id the server gave (a uuid)."""
-    @property
-    def status(self) -> str:
-        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later),
-        as of the last call.
-        """
-    @property
-    def done(self) -> bool:
-        """Whether the job has ended (anything but ``queued`` and ``processing``)."""
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        """The server's ``_errors`` for a job in ``error``."""
-    def refresh(self) -> Self:
-        """Fetches the current status."""
-    def refresh_async(self) -> Awaitable[Self]:
-        """Awaitable ``refresh``: the same arguments, checked when called."""
-    def wait(self, timeout: float | None = None, progress: _Progress = None) -> Self:
-        """Polls until the job is done, honouring the server's ``Retry-After``. ``timeout`` (seconds) raises
-        ``JobTimeoutError`` when it runs out (the job keeps running); a job ending in ``error`` raises
-        ``JobFailedError``. ``progress=True`` shows a bar with the job's status; a callable gets
-        ``(phase, results produced, inputs)`` at each poll (``inputs`` is 0 for a job this process did not
-        create).
-        """
-    def wait_async(self, timeout: float | None = None, progress: _Progress = None) -> Awaitable[Self]:
-        """Awaitable ``wait``: the same arguments, checked when called."""
-    def cancel(self) -> Self:
-        """Stops the job, keeping the results produced so far."""
-    def cancel_async(self) -> Awaitable[Self]:
-        """Awaitable ``cancel``: the same arguments, checked when called."""
     def results(self, page_size: int = 100) -> ValidationResultsIterator:
         """Streams every result of a finished validation, fetching the next page while the current one is read."""
-    def results_async(self, page_size: int = 100) -> AsyncValidationResultsIterator:
-        """Async iterator form of ``results``."""
+    results_async = _async_iter(results)
     def collect(self) -> Results[ValidationResult]:
         """Every result of the finished validation as ``Results``, ready for ``to_arrow()`` and the others."""
 

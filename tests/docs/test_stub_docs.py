@@ -29,3 +29,26 @@ def test_every_twin_has_one_docstring_and_a_derived_one() -> None:
                 blocking = name.removesuffix("_async")
                 assert getattr(cls, blocking).__doc__, f"{cls.__name__}.{blocking} has no docstring"
                 assert f"``{blocking}``" in (getattr(cls, name).__doc__ or ""), f"{cls.__name__}.{name}"
+
+
+def stub_filters(name: str) -> set[str]:
+    """The keys of a filter TypedDict of the stub (stubtest does not look inside ``**filters: Unpack[...]``)."""
+    import ast
+
+    tree = ast.parse((ROOT / "python" / "amplemarket" / "_core.pyi").read_text())
+    (cls,) = (node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name)
+    return {
+        node.target.id for node in cls.body if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
+
+
+def test_the_stub_filters_are_the_search_arguments() -> None:
+    import inspect
+
+    import amplemarket
+
+    paging = {"page", "page_size", "max_results", "client"}
+    for cls, typed in ((amplemarket.Person, "_PersonFilters"), (amplemarket.Company, "_CompanyFilters")):
+        for method in ("search", "search_iter"):
+            taken = set(inspect.signature(getattr(cls, method)).parameters) - paging
+            assert taken == stub_filters(typed), f"{cls.__name__}.{method} and {typed} in _core.pyi differ"
