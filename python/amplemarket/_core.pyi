@@ -277,17 +277,32 @@ def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
     raises ``InvalidInputError`` saying what is wrong (``TypeError`` for something that is not a mapping).
     """
 
-@final
-class PhoneNumber:
-    """A revealed phone number."""
+class _Model:
+    """What the API's objects share: the server's exact JSON, read field by field; equal when their JSON is."""
 
     FIELDS: ClassVar[tuple[str, ...]]
     """The names of this class's fields, in the API's order."""
 
     @property
-    def id(self) -> str | None: ...
+    def id(self) -> str | None:
+        """The API's id of this object."""
     @property
-    def object(self) -> str | None: ...
+    def object(self) -> str | None:
+        """The API's name for this kind of object: ``"person"``, ``"company"``, ``"phone_number"``…"""
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
+    def to_json(self) -> str:
+        """The JSON text the server sent."""
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+    def __hash__(self) -> int: ...
+
+@final
+class PhoneNumber(_Model):
+    """A revealed phone number."""
+
     @property
     def number(self) -> str | None:
         """The number, such as ``"+1 123456789"``."""
@@ -296,29 +311,11 @@ class PhoneNumber:
         """``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``."""
     @property
     def source(self) -> str | None: ...
-    def to_dict(self) -> dict[str, Any]:
-        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
-    def to_json(self) -> str:
-        """The JSON text the server sent."""
-    @classmethod
-    def from_json(cls, text: str) -> PhoneNumber:
-        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
-    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
-    def __hash__(self) -> int: ...
 
 @final
-class Company:
+class Company(_Model):
     """A company as the API returns it."""
 
-    FIELDS: ClassVar[tuple[str, ...]]
-    """The names of this class's fields, in the API's order."""
-
-    @property
-    def id(self) -> str | None:
-        """Amplemarket ID of the company."""
-    @property
-    def object(self) -> str | None:
-        """Object type (``"company"``)."""
     @property
     def name(self) -> str | None: ...
     @property
@@ -381,15 +378,6 @@ class Company:
         """Estimated annual revenue, such as ``"$10M-$50M"``."""
     @property
     def revenue(self) -> int | None: ...
-    def to_dict(self) -> dict[str, Any]:
-        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
-    def to_json(self) -> str:
-        """The JSON text the server sent."""
-    @classmethod
-    def from_json(cls, text: str) -> Company:
-        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
-    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
-    def __hash__(self) -> int: ...
     def _repr_html_(self) -> str: ...
     @staticmethod
     def find(
@@ -446,18 +434,9 @@ class Company:
     enrich_async = _awaitable(enrich)
 
 @final
-class Person:
+class Person(_Model):
     """A person (a B2B contact) as the API returns it."""
 
-    FIELDS: ClassVar[tuple[str, ...]]
-    """The names of this class's fields, in the API's order."""
-
-    @property
-    def id(self) -> str | None:
-        """ID of the person."""
-    @property
-    def object(self) -> str | None:
-        """Object type (``"person"``)."""
     @property
     def name(self) -> str | None: ...
     @property
@@ -502,15 +481,6 @@ class Person:
     @property
     def company(self) -> Company | None:
         """The company the person works for now."""
-    def to_dict(self) -> dict[str, Any]:
-        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
-    def to_json(self) -> str:
-        """The JSON text the server sent."""
-    @classmethod
-    def from_json(cls, text: str) -> Person:
-        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
-    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
-    def __hash__(self) -> int: ...
     def _repr_html_(self) -> str: ...
     @staticmethod
     def find(

@@ -92,7 +92,7 @@ macro_rules! key {
 
 /// Declares a model class over a core type holding an `obj: Obj`: a getter per field of the table (its kind says
 /// how it reads), `FIELDS` (the table's names, and those of the getters written by hand), and what every model
-/// shares: `to_dict`, `to_json`, `from_json`, pickling, `==` by JSON and a hash by one field.
+/// shares: `id`, `object`, `to_dict`, `to_json`, `from_json`, pickling, `==` by JSON and a hash by one field.
 macro_rules! model {
     (
         $(#[doc = $doc:literal])*
@@ -128,11 +128,23 @@ macro_rules! model {
                 }
             )*
 
+            /// The API's id of this object.
+            #[getter]
+            fn id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                read::text(py, &self.inner.obj, "id")
+            }
+
+            /// The API's name for this kind of object: ``"person"``, ``"company"``, ``"phone_number"``…
+            #[getter]
+            fn object<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                read::text(py, &self.inner.obj, "object")
+            }
+
             /// The names of this class's fields, in the API's order.
             #[classattr]
             #[allow(non_snake_case)]
             fn FIELDS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
-                let names: &[&str] = &[$(key!($field $($key)?),)* $($($extra),*)?];
+                let names: &[&str] = &["id", "object", $(key!($field $($key)?),)* $($($extra),*)?];
                 Ok(PyTuple::new(py, names)?.unbind())
             }
 
@@ -174,10 +186,6 @@ model! {
     /// A person (a B2B contact) as the API returns it.
     PyPerson(Person) as "Person", hash by "id",
     fields {
-        /// ID of the person.
-        text id,
-        /// Object type (``"person"``).
-        text object,
         text name,
         text first_name,
         text last_name,
@@ -237,10 +245,6 @@ model! {
     /// A company as the API returns it.
     PyCompany(Company) as "Company", hash by "id",
     fields {
-        /// Amplemarket ID of the company.
-        text id,
-        /// Object type (``"company"``).
-        text object,
         text name,
         text linkedin_url,
         text website,
@@ -293,8 +297,6 @@ model! {
     /// A revealed phone number.
     PyPhoneNumber(PhoneNumber) as "PhoneNumber", hash by "number",
     fields {
-        text id,
-        text object,
         /// The number, such as ``"+1 123456789"``.
         text number,
         /// ``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``.
