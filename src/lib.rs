@@ -53,5 +53,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<python::sandbox::PySandbox>()?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_openapi, m)?)?;
     m.add_function(wrap_pyfunction!(python::sandbox::sandbox_default_settings, m)?)?;
+    // `from amplemarket._core import *`, as the package does, takes the public API only: not the helpers the Python
+    // side calls (underscored) nor the sandbox, which users reach through `amplemarket.testing`.
+    let registered: Vec<String> = m.index()?.extract()?;
+    let public = registered
+        .into_iter()
+        .filter(|name| name == "__version__" || !(name.starts_with('_') || name.to_lowercase().contains("sandbox")));
+    m.setattr("__all__", public.collect::<Vec<_>>())?;
     Ok(())
 }

@@ -20,41 +20,9 @@ import atexit
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from amplemarket import errors
-from amplemarket._core import (
-    ArrowTable,
-    AsyncCompanySearchIterator,
-    AsyncResultsIterator,
-    AsyncSearchIterator,
-    AsyncValidationResultsIterator,
-    Cache,
-    Client,
-    Company,
-    CompanySearchIterator,
-    CompanySearchPage,
-    EmailValidation,
-    EnrichmentJob,
-    EnrichmentResult,
-    Estimate,
-    FindResult,
-    Person,
-    PhoneNumber,
-    RateLimits,
-    Results,
-    ResultsIterator,
-    SearchIterator,
-    SearchPage,
-    ValidationResult,
-    ValidationResultsIterator,
-    __version__,
-    _flush_caches,
-    check_company,
-    check_email,
-    check_lead,
-    estimate,
-    get_default_client,
-    set_default_client,
-)
+from amplemarket import _core, errors
+from amplemarket._core import *  # noqa: F403 (the extension's public API, listed once in its __all__)
+from amplemarket._core import EmailValidation, Results, _flush_caches
 from amplemarket._tables import enrich_table, enrich_table_async
 from amplemarket.errors import *  # noqa: F403 (every error class, listed once in errors.__all__)
 
@@ -68,43 +36,13 @@ validate_emails = EmailValidation.validate_many
 validate_emails_async = EmailValidation.validate_many_async
 
 __all__ = [
-    "ArrowTable",
-    "AsyncCompanySearchIterator",
-    "AsyncResultsIterator",
-    "AsyncSearchIterator",
-    "AsyncValidationResultsIterator",
-    "Cache",
-    "Client",
-    "Company",
-    "CompanySearchIterator",
-    "CompanySearchPage",
-    "EmailValidation",
-    "EnrichmentJob",
-    "EnrichmentResult",
-    "Estimate",
-    "FindResult",
-    "Person",
-    "PhoneNumber",
-    "RateLimits",
-    "Results",
-    "ResultsIterator",
-    "SearchIterator",
-    "SearchPage",
-    "ValidationResult",
-    "ValidationResultsIterator",
-    "__version__",
-    "check_company",
-    "check_email",
-    "check_lead",
     "enrich_table",
     "enrich_table_async",
-    "estimate",
-    "get_default_client",
-    "set_default_client",
     "to_pandas",
     "validate_emails",
     "validate_emails_async",
 ]
+__all__ += _core.__all__
 __all__ += errors.__all__
 
 

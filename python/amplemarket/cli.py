@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,65 +37,50 @@ def _setting(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+def _number(text: str, read: Callable[[str], float], expected: str, valid: Callable[[float], bool]) -> float:
+    """``text`` read as a number (argparse type), refused with what was ``expected`` unless it is ``valid``."""
+    try:
+        value = read(text)
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not valid(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
 def _count(text: str) -> int:
     """A whole number, 0 or more (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
+    return int(_number(text, int, "a whole number, 0 or more", lambda v: v >= 0))
 
 
 def _positive(text: str) -> int:
     """A whole number, 1 or more (argparse type)."""
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
-    return value
+    return int(_number(text, int, "a whole number, 1 or more", lambda v: v >= 1))
 
 
 def _port(text: str) -> int:
-    value = _count(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, got {value}")
-    return value
+    return int(_number(text, int, "a port from 0 to 65535", lambda v: 0 <= v <= 65535))
 
 
 def _credits(text: str) -> float:
     """A number of credits, 0 or more (argparse type)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of credits, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected 0 or more credits, got {text!r}")
-    return value
+    return _number(text, float, "a number of credits, 0 or more", lambda v: 0 <= v < math.inf)
+
+
+def _in_seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    return float(number) * units[unit]
 
 
 def _age(text: str) -> float:
     """An age such as 30d, 12h, 90m or 3600 (seconds), in seconds (argparse type)."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
-    try:
-        value = float(number) * units[unit]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an age like 30d, 12h, 90m or 3600, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected an age of 0 or more, got {text!r}")
-    return value
+    return _number(text, _in_seconds, "an age like 30d, 12h, 90m or 3600, 0 or more", lambda v: v >= 0)
 
 
 def _seconds(text: str) -> float:
     """A positive, finite number of seconds (argparse type), checked before anything is sent or paid for."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+    return _number(text, float, "a positive number of seconds", lambda v: 0 < v < math.inf)
 
 
 def _mapping(text: str) -> tuple[str, str]:

@@ -9,16 +9,15 @@ the output's columns. Needs ``pip install 'amplemarket[dask]'``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal
 
-from amplemarket._core import RateLimits
 from amplemarket._scale import (
+    Engine,
     TaskSettings,
     empty_results,
     enrich_partition,
     find_partition,
-    task_settings,
 )
 
 __all__ = ["enrich", "find", "task_slots"]
@@ -54,68 +53,6 @@ def _map(ddf: Any, kind: Literal["enrich", "find"], settings: TaskSettings) -> A
     return ddf.map_partitions(_partition(kind, settings), meta=meta, enforce_metadata=False)
 
 
-def enrich(
-    ddf: Any,
-    *,
-    columns: Mapping[str, str | None] | None = None,
-    reveal_email: bool = False,
-    reveal_phone_numbers: bool = False,
-    api_key: Callable[[], str] | None = None,
-    base_url: str | None = None,
-    sandbox_url: str | None = None,
-    rate_limit: bool | RateLimits = True,
-    concurrency: int | None = None,
-    checkpoint: str | None = None,
-    timeout: float | None = None,
-    client_options: Mapping[str, Any] | None = None,
-) -> Any:
-    """``ddf`` enriched: each partition's columns and index, then the result columns of ``Person.enrich`` in
-    pandas' nullable dtypes, one row per input row. Arguments as ``amplemarket.spark.enrich``."""
-    settings = task_settings(
-        lambda: task_slots(ddf),
-        columns=columns,
-        reveal_email=reveal_email,
-        reveal_phone_numbers=reveal_phone_numbers,
-        api_key=api_key,
-        base_url=base_url,
-        sandbox_url=sandbox_url,
-        rate_limit=rate_limit,
-        concurrency=concurrency,
-        checkpoint=checkpoint,
-        timeout=timeout,
-        client_options=client_options,
-    )
-    return _map(ddf, "enrich", settings)
-
-
-def find(
-    ddf: Any,
-    *,
-    columns: Mapping[str, str | None] | None = None,
-    reveal_email: bool = False,
-    reveal_phone_numbers: bool = False,
-    api_key: Callable[[], str] | None = None,
-    base_url: str | None = None,
-    sandbox_url: str | None = None,
-    rate_limit: bool | RateLimits = True,
-    concurrency: int | None = None,
-    find_concurrency: int = 8,
-    client_options: Mapping[str, Any] | None = None,
-) -> Any:
-    """``ddf`` with each row looked up on its own (``/people/find``), as ``amplemarket.spark.find``."""
-    settings = task_settings(
-        lambda: task_slots(ddf),
-        columns=columns,
-        reveal_email=reveal_email,
-        reveal_phone_numbers=reveal_phone_numbers,
-        api_key=api_key,
-        base_url=base_url,
-        sandbox_url=sandbox_url,
-        rate_limit=rate_limit,
-        concurrency=concurrency,
-        checkpoint=None,
-        timeout=None,
-        client_options=client_options,
-        find_concurrency=find_concurrency,
-    )
-    return _map(ddf, "find", settings)
+_engine = Engine(slots=task_slots, run=_map)
+enrich = _engine.enrich
+find = _engine.find

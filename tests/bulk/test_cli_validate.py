@@ -159,7 +159,7 @@ ONE = [{"Email": "a@b.co"}]
         ([{"Name": "x", "Domain": "b.co"}], [], "no column of"),
         (ONE, ["--map", "Mail=email"], "column 'Mail'"),
         (ONE, ["--map", "Email=domain"], "'domain' is not an email field; fields: ['email']"),
-        (ONE, ["--validations-per-hour", "0"], "--validations-per-hour: expected 1 or more"),
+        (ONE, ["--validations-per-hour", "0"], "--validations-per-hour: expected a whole number, 1 or more"),
         (ONE, ["--timeout", "soon"], "--timeout"),
     ],
 )

@@ -109,10 +109,10 @@ def test_port_zero_and_settings_flags(procs: list[subprocess.Popen[str]]) -> Non
         (["--set", "fault_rate=2"], "fault_rate"),
         (["--set", "no_such_setting=1"], "no_such_setting"),
         (["--job-progression", "sometimes"], "job_progression"),
-        (["--port", "70000"], "argument --port: a port is from 0 to 65535"),
-        (["--people", "-1"], "argument --people: expected 0 or more"),
+        (["--port", "70000"], "argument --port: expected a port from 0 to 65535"),
+        (["--people", "-1"], "argument --people: expected a whole number, 0 or more"),
         (["--companies", "many"], "argument --companies: expected a whole number"),
-        (["--seed", "-1"], "argument --seed: expected 0 or more"),
+        (["--seed", "-1"], "argument --seed: expected a whole number, 0 or more"),
     ],
 )
 def test_bad_settings_exit_2_with_a_message(args: list[str], words: str) -> None:
