@@ -283,7 +283,7 @@ class _Model:
     def to_dict(self) -> dict[str, Any]:
         """Exactly the JSON the server sent, as Python objects, unknown fields included."""
     def to_json(self) -> str:
-        """The JSON text the server sent."""
+        """``to_dict()`` as JSON text."""
     @classmethod
     def from_json(cls, text: str) -> Self:
         """Rebuilds an object from ``to_json()`` output (used by pickle)."""
@@ -632,10 +632,12 @@ class EnrichmentResult:
     @property
     def title(self) -> str | None: ...
     def to_dict(self) -> dict[str, Any]:
-        """The result exactly as the server sent it."""
-    def to_json(self) -> str: ...
+        """The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``)."""
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON text."""
     @classmethod
-    def from_json(cls, text: str) -> EnrichmentResult: ...
+    def from_json(cls, text: str) -> EnrichmentResult:
+        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
 class _Job:
@@ -725,8 +727,8 @@ class EnrichmentJob(_Job):
     def kind(self) -> Literal["person", "company"]:
         """``"person"`` or ``"company"``: what the job enriches (the server's ``object``)."""
     def results(self, page_size: int = 100) -> ResultsIterator:
-        """Streams every result of a finished (completed, canceled or failed) job, fetching the next page while the
-        current one is read.
+        """Streams every result of a finished (completed, canceled or failed) job, fetching the next page while
+        the current one is read.
         """
     results_async = _async_iter(results)
     def results_for(self, leads: Iterable[Mapping[str, Any]]) -> list[EnrichmentResult | None]:
@@ -734,7 +736,7 @@ class EnrichmentJob(_Job):
         one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
         """
     def collect(self) -> Results[EnrichmentResult]:
-        """Every result of the finished job as ``Results`` (in the server's order; their input columns are the lead
+        """Every result of the finished job as ``Results`` (in the server's order; their input columns are the
         fields each result echoes), ready for ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``.
         """
     def to_arrow(self) -> ArrowTable:
@@ -957,9 +959,11 @@ class ValidationResult:
     def error(self) -> str | None: ...
     def to_dict(self) -> dict[str, Any]:
         """The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``)."""
-    def to_json(self) -> str: ...
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON text."""
     @classmethod
-    def from_json(cls, text: str) -> ValidationResult: ...
+    def from_json(cls, text: str) -> ValidationResult:
+        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
 @final
@@ -1012,10 +1016,14 @@ class EmailValidation(_Job):
     def id(self) -> str:
         """The id the server gave (a uuid)."""
     def results(self, page_size: int = 100) -> ValidationResultsIterator:
-        """Streams every result of a finished validation, fetching the next page while the current one is read."""
+        """Streams every result of a finished (completed, canceled or failed) job, fetching the next page while
+        the current one is read.
+        """
     results_async = _async_iter(results)
     def collect(self) -> Results[ValidationResult]:
-        """Every result of the finished validation as ``Results``, ready for ``to_arrow()`` and the others."""
+        """Every result of the finished job as ``Results`` (in the server's order; their input columns are the
+        fields each result echoes), ready for ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``.
+        """
 
 @final
 class Cache:

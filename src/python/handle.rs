@@ -1,6 +1,6 @@
 //! What `EnrichmentJob` and `EmailValidation` share: a job on the server followed from Python (`Handle`), and
-//! `job_methods!`, which gives a class holding one its `refresh` / `wait` / `cancel` twins and its `status`,
-//! `done` and `errors`.
+//! `job_class!`, which declares a class holding one, with its `refresh` / `wait` / `cancel` twins, `status`, `done`,
+//! `errors`, `results()` and `collect()`.
 
 use std::sync::Arc;
 
@@ -100,10 +100,25 @@ fn update(state: &Mutex<JobState>, snap: &Snapshot) {
     s.errors = snap.errors.clone();
 }
 
-/// `refresh`, `wait`, `cancel` (blocking and awaitable) and the `status`, `done` and `errors` getters of a class
-/// with a `handle: Handle` field; `$unit` names its inputs in progress bars.
-macro_rules! job_methods {
-    ($ty:ident, $unit:literal) => {
+/// Declares a job class over a `Handle`: `$unit` names its inputs in progress bars, `$iter` / `$aiter` are the
+/// iterator classes of its results.
+macro_rules! job_class {
+    (
+        $(#[doc = $doc:literal])*
+        $ty:ident as $name:literal, unit $unit:literal, results $iter:ident / $aiter:ident
+    ) => {
+        $(#[doc = $doc])*
+        #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $name)]
+        pub struct $ty {
+            handle: $crate::python::handle::Handle,
+        }
+
+        impl $ty {
+            fn new(client: $crate::core::Client, snap: &$crate::core::jobs::Snapshot, inputs: Option<usize>) -> Self {
+                $ty { handle: $crate::python::handle::Handle::new(client, snap, inputs) }
+            }
+        }
+
         $crate::python::twins::twins! {
             /// Fetches the current status.
             method $ty, refresh / refresh_async, signature (), |slf, _py| -> pyo3::Py<$ty> {
@@ -169,8 +184,31 @@ macro_rules! job_methods {
             fn errors<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
                 Ok(pythonize::pythonize(py, &self.handle.state.lock().errors)?)
             }
+
+            /// Streams every result of a finished (completed, canceled or failed) job, fetching the next page while
+            /// the current one is read.
+            #[pyo3(signature = (page_size = 100))]
+            fn results(&self, py: pyo3::Python<'_>, page_size: i64) -> pyo3::PyResult<$iter> {
+                Ok($iter::new(self.handle.result_pages(py, page_size)?))
+            }
+
+            /// Async iterator form of ``results``.
+            #[pyo3(signature = (page_size = 100))]
+            fn results_async(&self, py: pyo3::Python<'_>, page_size: i64) -> pyo3::PyResult<$aiter> {
+                Ok($aiter::new(self.handle.result_pages(py, page_size)?))
+            }
+
+            /// Every result of the finished job as ``Results`` (in the server's order; their input columns are the
+            /// fields each result echoes), ready for ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``.
+            fn collect(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<$crate::python::result_set::PyResults> {
+                use $crate::python::result_set::{Input, PyResults, Rows};
+                let results = self.handle.all_results(py)?;
+                let fields = results.iter().map(|r| r.lead.clone()).collect();
+                let rows = results.into_iter().map(std::sync::Arc::new).collect();
+                Ok(PyResults::new(Rows::Enriched(rows), Input::Fields(fields)))
+            }
         }
     };
 }
 
-pub(crate) use job_methods;
+pub(crate) use job_class;

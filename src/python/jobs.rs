@@ -5,36 +5,25 @@ use pyo3::types::PyDict;
 
 use super::client::{resolve, PyClient};
 use super::errors::checked;
-use super::handle::{job_methods, Handle};
+use super::handle::job_class;
 use super::leads::{all_valid, all_valid_of, leads_from_py};
-use super::result_set::{Input, PyResults, Rows};
+use super::result_set::PyResults;
 use super::results::{AsyncResultsIterator, PyEnrichmentResult, ResultsIterator};
 use super::tables::PyArrowTable;
 use super::twins::twins;
 use crate::core::budget::Credits;
-use crate::core::jobs::{self, JobRef, Kind, Snapshot};
-use crate::core::{Client, Error};
+use crate::core::jobs::{self, JobRef, Kind};
+use crate::core::Error;
 
-/// A bulk enrichment request on the server: of people (up to 10,000 leads) or of companies (up to 10,000),
-/// told apart by ``kind``.
-///
-/// ``create`` / ``create_companies`` start one, ``get`` resumes one by id (from another process, after a
-/// crash…), ``wait`` polls until it is done, ``results()`` streams its results page by page, ``cancel`` stops it
-/// keeping what is done.
-#[pyclass(frozen, module = "amplemarket._core", name = "EnrichmentJob")]
-pub struct PyEnrichmentJob {
-    handle: Handle,
+job_class! {
+    /// A bulk enrichment request on the server: of people (up to 10,000 leads) or of companies (up to 10,000),
+    /// told apart by ``kind``.
+    ///
+    /// ``create`` / ``create_companies`` start one, ``get`` resumes one by id (from another process, after a
+    /// crash…), ``wait`` polls until it is done, ``results()`` streams its results page by page, ``cancel`` stops it
+    /// keeping what is done.
+    PyEnrichmentJob as "EnrichmentJob", unit "lead", results ResultsIterator / AsyncResultsIterator
 }
-
-impl PyEnrichmentJob {
-    fn new(client: Client, snap: &Snapshot, inputs: Option<usize>) -> Self {
-        PyEnrichmentJob {
-            handle: Handle::new(client, snap, inputs),
-        }
-    }
-}
-
-job_methods!(PyEnrichmentJob, "lead");
 
 twins! {
     /// Starts a job for ``leads`` (dicts with ``email``, ``linkedin_url``/``linkedin_id``, ``name``, ``title``,
@@ -128,19 +117,6 @@ impl PyEnrichmentJob {
         kind_name(self.handle.job.kind)
     }
 
-    /// Streams every result of a finished (completed, canceled or failed) job, fetching the next page while the
-    /// current one is read.
-    #[pyo3(signature = (page_size = 100))]
-    fn results(&self, py: Python<'_>, page_size: i64) -> PyResult<ResultsIterator> {
-        Ok(ResultsIterator::new(self.handle.result_pages(py, page_size)?))
-    }
-
-    /// Async iterator form of ``results``.
-    #[pyo3(signature = (page_size = 100))]
-    fn results_async(&self, py: Python<'_>, page_size: i64) -> PyResult<AsyncResultsIterator> {
-        Ok(AsyncResultsIterator::new(self.handle.result_pages(py, page_size)?))
-    }
-
     /// Every result of a finished job matched to ``leads`` (the leads this job was given, in the order given):
     /// one ``EnrichmentResult`` or ``None`` per lead, whatever order the server returned them in.
     fn results_for(&self, py: Python<'_>, leads: &Bound<'_, PyAny>) -> PyResult<Vec<Option<PyEnrichmentResult>>> {
@@ -154,15 +130,6 @@ impl PyEnrichmentJob {
             .into_iter()
             .map(|r| r.map(|inner| PyEnrichmentResult { inner }))
             .collect())
-    }
-
-    /// Every result of the finished job as ``Results`` (in the server's order; their input columns are the lead
-    /// fields each result echoes), ready for ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``.
-    fn collect(&self, py: Python<'_>) -> PyResult<PyResults> {
-        let results = self.handle.all_results(py)?;
-        let fields = results.iter().map(|r| r.lead.clone()).collect();
-        let rows = results.into_iter().map(std::sync::Arc::new).collect();
-        Ok(PyResults::new(Rows::Enriched(rows), Input::Fields(fields)))
     }
 
     /// ``collect().to_arrow()``: the finished job's results as an Arrow table.

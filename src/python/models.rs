@@ -80,6 +80,49 @@ mod read {
     }
 }
 
+/// `to_dict`, `to_json`, `from_json`, pickling (through `from_json`) and `==` by JSON, for a class whose JSON text
+/// is `$json` of its `inner` and which `$parse` rebuilds from that text.
+macro_rules! json_methods {
+    ($ty:ty, $to_dict:literal, json |$inner:ident| $json:expr, parse |$text:ident| $parse:expr) => {
+        #[pyo3::pymethods]
+        impl $ty {
+            #[doc = $to_dict]
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                $crate::python::models::loads_str(py, self.json().as_ref())
+            }
+
+            /// ``to_dict()`` as JSON text.
+            fn to_json(&self) -> String {
+                self.json().into()
+            }
+
+            /// Rebuilds an object from ``to_json()`` output (used by pickle).
+            #[classmethod]
+            fn from_json(_cls: &Bound<'_, pyo3::types::PyType>, $text: &str) -> PyResult<Self> {
+                $parse.map_err(pyo3::exceptions::PyValueError::new_err)
+            }
+
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+                Ok((slf.get_type().getattr("from_json")?, (slf.get().json().into(),)))
+            }
+
+            fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: pyo3::pyclass::CompareOp) -> PyResult<Py<PyAny>> {
+                let theirs = other.cast::<Self>().ok().map(|o| o.get().json().into_owned());
+                $crate::python::models::compare_json(other.py(), self.json().as_ref(), theirs.as_deref(), op)
+            }
+        }
+
+        impl $ty {
+            fn json(&self) -> std::borrow::Cow<'_, str> {
+                let $inner = &self.inner;
+                $json.into()
+            }
+        }
+    };
+}
+
+pub(crate) use json_methods;
+
 /// The API's name of a field: the Rust name, or the one given (`r#type as "type"`).
 macro_rules! key {
     ($field:ident) => {
@@ -148,37 +191,13 @@ macro_rules! model {
                 Ok(PyTuple::new(py, names)?.unbind())
             }
 
-            /// Exactly the JSON the server sent, as Python objects, unknown fields included.
-            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                loads_str(py, self.inner.obj.text())
-            }
-
-            /// The JSON text the server sent.
-            fn to_json(&self) -> &str {
-                self.inner.obj.text()
-            }
-
-            /// Rebuilds an object from ``to_json()`` output (used by pickle).
-            #[classmethod]
-            fn from_json(_cls: &Bound<'_, pyo3::types::PyType>, text: &str) -> PyResult<Self> {
-                let inner = $core_ty::from_json(text).map_err(pyo3::exceptions::PyValueError::new_err)?;
-                Ok(Self::from(inner))
-            }
-
-            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-                Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.obj.text().to_string(),)))
-            }
-
-            fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-                let that = other.cast::<Self>().ok();
-                let theirs = that.as_ref().map(|o| o.get().inner.obj.text());
-                compare_json(other.py(), self.inner.obj.text(), theirs, op)
-            }
-
             fn __hash__(&self) -> u64 {
                 hash_of(&self.inner.obj, $hash)
             }
         }
+
+        json_methods!($py_ty, "Exactly the JSON the server sent, as Python objects, unknown fields included.",
+            json |inner| inner.obj.text(), parse |text| $core_ty::from_json(text).map(Self::from));
     };
 }
 

@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::pyclass::CompareOp;
-use pyo3::types::PyType;
+
 use pythonize::pythonize;
 use serde_json::Value;
 
-use super::models::{PyCompany, PyPerson};
+use super::models::{json_methods, PyCompany, PyPerson};
 use super::paging::page_iterators;
 use crate::core::jobs::EnrichmentResult;
 use crate::core::paging::ResultPages;
@@ -65,31 +64,17 @@ impl PyEnrichmentResult {
     fn lead<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(pythonize(py, &self.inner.lead)?)
     }
-    /// The result exactly as the server sent it.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        super::models::loads_str(py, &self.inner.to_json())
-    }
+}
 
-    fn to_json(&self) -> String {
-        self.inner.to_json()
-    }
+json_methods!(
+    PyEnrichmentResult,
+    "The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``).",
+    json | inner | inner.to_json(),
+    parse | text | EnrichmentResult::from_json(text).map(|r| PyEnrichmentResult { inner: Arc::new(r) })
+);
 
-    #[classmethod]
-    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyEnrichmentResult> {
-        let r = EnrichmentResult::from_json(text).map_err(pyo3::exceptions::PyValueError::new_err)?;
-        Ok(PyEnrichmentResult { inner: Arc::new(r) })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
-    }
-
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let that = other.cast::<PyEnrichmentResult>().ok();
-        let theirs = that.as_ref().map(|o| o.get().inner.to_json());
-        super::models::compare_json(other.py(), &self.inner.to_json(), theirs.as_deref(), op)
-    }
-
+#[pymethods]
+impl PyEnrichmentResult {
     fn __repr__(&self) -> String {
         let who = self
             .inner

@@ -5,28 +5,28 @@ use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::pyclass::CompareOp;
-use pyo3::types::{PyDict, PyString, PyType};
+
+use pyo3::types::{PyDict, PyString};
 use serde_json::{Map, Value};
 
 use super::bulk::Enriched;
 use super::client::{resolve, PyClient};
 use super::errors::checked;
-use super::handle::{job_methods, Handle};
+use super::handle::job_class;
 use super::leads::read_table_or;
 use super::memory::{credits_limit, CreditsArg};
+use super::models::json_methods;
 use super::paging::page_iterators;
-use super::result_set::{Input, PyResults, Rows};
 use super::twins::twins;
 use crate::core::budget::Credits;
 use crate::core::bulk::{self, Batch};
 use crate::core::config::deadline;
-use crate::core::jobs::{self, EnrichmentResult, JobRef, Kind, Snapshot};
+use crate::core::jobs::{self, EnrichmentResult, JobRef, Kind};
 use crate::core::lead::check_email;
 use crate::core::paging::ResultPages;
 use crate::core::table::read::ReadLead;
 use crate::core::table::InputTable;
-use crate::core::{Client, Error};
+use crate::core::Error;
 
 /// The most emails one validation request takes.
 const MAX_EMAILS: usize = 100_000;
@@ -75,32 +75,17 @@ impl PyValidationResult {
     fn is_from_cache(&self) -> bool {
         self.inner.from_cache
     }
+}
 
-    /// The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        super::models::loads_str(py, &self.inner.to_json())
-    }
+json_methods!(
+    PyValidationResult,
+    "The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``).",
+    json | inner | inner.to_json(),
+    parse | text | EnrichmentResult::from_json_of(text, Kind::Emails).map(PyValidationResult::from)
+);
 
-    fn to_json(&self) -> String {
-        self.inner.to_json()
-    }
-
-    #[classmethod]
-    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<PyValidationResult> {
-        let r = EnrichmentResult::from_json_of(text, Kind::Emails).map_err(pyo3::exceptions::PyValueError::new_err)?;
-        Ok(PyValidationResult::from(r))
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
-    }
-
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let that = other.cast::<PyValidationResult>().ok();
-        let theirs = that.as_ref().map(|o| o.get().inner.to_json());
-        super::models::compare_json(other.py(), &self.inner.to_json(), theirs.as_deref(), op)
-    }
-
+#[pymethods]
+impl PyValidationResult {
     fn __repr__(&self) -> String {
         let verdict = self.result().unwrap_or_else(|| self.status());
         format!(
@@ -118,25 +103,14 @@ page_iterators! {
     AsyncValidationResultsIterator as "AsyncValidationResultsIterator", ResultPages => PyValidationResult
 }
 
-/// An email validation request on the server (up to 100,000 emails; 1 email credit each).
-///
-/// ``create`` starts one, ``get`` resumes one by id, ``wait`` polls until it is done, ``results()`` streams its
-/// results, ``cancel`` stops it keeping what is done. ``amplemarket.validate_emails`` does all of it for any
-/// number of emails.
-#[pyclass(frozen, module = "amplemarket._core", name = "EmailValidation")]
-pub struct PyEmailValidation {
-    handle: Handle,
+job_class! {
+    /// An email validation request on the server (up to 100,000 emails; 1 email credit each).
+    ///
+    /// ``create`` starts one, ``get`` resumes one by id, ``wait`` polls until it is done, ``results()`` streams its
+    /// results, ``cancel`` stops it keeping what is done. ``amplemarket.validate_emails`` does all of it for any
+    /// number of emails.
+    PyEmailValidation as "EmailValidation", unit "email", results ValidationResultsIterator / AsyncValidationResultsIterator
 }
-
-impl PyEmailValidation {
-    fn new(client: Client, snap: &Snapshot, inputs: Option<usize>) -> Self {
-        PyEmailValidation {
-            handle: Handle::new(client, snap, inputs),
-        }
-    }
-}
-
-job_methods!(PyEmailValidation, "email");
 
 /// A pandas or polars Series, or an Arrow array, of emails as a list (a column has no header to map).
 fn column_as_list<'py>(emails: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -287,28 +261,6 @@ impl PyEmailValidation {
     #[getter]
     fn id(&self) -> &str {
         &self.handle.job.id
-    }
-
-    /// Streams every result of a finished validation, fetching the next page while the current one is read.
-    #[pyo3(signature = (page_size = 100))]
-    fn results(&self, py: Python<'_>, page_size: i64) -> PyResult<ValidationResultsIterator> {
-        Ok(ValidationResultsIterator::new(self.handle.result_pages(py, page_size)?))
-    }
-
-    /// Async iterator form of ``results``.
-    #[pyo3(signature = (page_size = 100))]
-    fn results_async(&self, py: Python<'_>, page_size: i64) -> PyResult<AsyncValidationResultsIterator> {
-        Ok(AsyncValidationResultsIterator::new(
-            self.handle.result_pages(py, page_size)?,
-        ))
-    }
-
-    /// Every result of the finished validation as ``Results``, ready for ``to_arrow()`` and the others.
-    fn collect(&self, py: Python<'_>) -> PyResult<PyResults> {
-        let results = self.handle.all_results(py)?;
-        let fields = results.iter().map(|r| r.lead.clone()).collect();
-        let rows = results.into_iter().map(Arc::new).collect();
-        Ok(PyResults::new(Rows::Enriched(rows), Input::Fields(fields)))
     }
 
     fn __repr__(&self) -> String {
