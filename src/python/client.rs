@@ -11,6 +11,7 @@ use super::errors::{checked, credits_dict, to_pyerr};
 use super::memory::{credits_limit, CacheArg, CreditsArg, PyCache};
 use super::runtime::awaitable;
 use super::twins::twins;
+use crate::core::budget::{Budget, Credits};
 use crate::core::config::Settings;
 use crate::core::pacing::RateLimits;
 use crate::core::transport::{LogLevel, LogSink};
@@ -247,22 +248,14 @@ impl PyClient {
     /// The client's ``max_credits`` (``{"email": ..., "phone": ...}``, ``inf`` where not capped), or ``None``.
     #[getter]
     fn max_credits<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        self.inner
-            .memory()
-            .budget()
-            .map(|b| credits_dict(py, b.limit()))
-            .transpose()
+        self.budget_dict(py, Budget::limit)
     }
 
     /// What the client's calls have spent at most so far (a call's worst case until its answers are in, then what
     /// those answers can have cost), counted when it has ``max_credits``; ``None`` otherwise.
     #[getter]
     fn spent<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        self.inner
-            .memory()
-            .budget()
-            .map(|b| credits_dict(py, b.spent()))
-            .transpose()
+        self.budget_dict(py, Budget::spent)
     }
 
     /// A copy with some settings changed, sharing this client's connection pool.
@@ -506,5 +499,20 @@ pub fn resolve(py: Python<'_>, client: Option<&Bound<'_, PyClient>>) -> PyResult
     match client {
         Some(c) => Ok(c.get().inner.clone()),
         None => Ok(get_default_client(py)?.bind(py).get().inner.clone()),
+    }
+}
+
+impl PyClient {
+    /// One of the budget's figures as ``{"email": ..., "phone": ...}``; ``None`` for a client without ``max_credits``.
+    fn budget_dict<'py>(
+        &self,
+        py: Python<'py>,
+        figure: fn(&Budget) -> Credits,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.inner
+            .memory()
+            .budget()
+            .map(|b| credits_dict(py, figure(b)))
+            .transpose()
     }
 }

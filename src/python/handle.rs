@@ -189,13 +189,13 @@ macro_rules! job_class {
             /// the current one is read.
             #[pyo3(signature = (page_size = 100))]
             fn results(&self, py: pyo3::Python<'_>, page_size: i64) -> pyo3::PyResult<$iter> {
-                Ok($iter::new(self.handle.result_pages(py, page_size)?))
+                Ok($iter($crate::python::paging::shared(self.handle.result_pages(py, page_size)?)))
             }
 
             /// Async iterator form of ``results``.
             #[pyo3(signature = (page_size = 100))]
             fn results_async(&self, py: pyo3::Python<'_>, page_size: i64) -> pyo3::PyResult<$aiter> {
-                Ok($aiter::new(self.handle.result_pages(py, page_size)?))
+                Ok($aiter($crate::python::paging::shared(self.handle.result_pages(py, page_size)?)))
             }
 
             /// Every result of the finished job as ``Results`` (in the server's order; their input columns are the

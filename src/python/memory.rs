@@ -183,54 +183,67 @@ impl CacheArg {
 /// 1 per revealed email, 1 phone credit per revealed phone number set, 1 email credit per validated email).
 #[pyclass(frozen, module = "amplemarket._core", name = "Estimate")]
 pub struct PyEstimate {
-    inner: Estimate,
+    #[pyo3(get)]
+    rows: usize,
+    #[pyo3(get)]
+    invalid: usize,
+    #[pyo3(get)]
+    distinct: usize,
+    #[pyo3(get)]
+    cached: usize,
+    #[pyo3(get)]
+    to_send: usize,
+    worst: Credits,
+}
+
+impl From<Estimate> for PyEstimate {
+    fn from(e: Estimate) -> Self {
+        let (rows, invalid, distinct, cached, to_send) = (e.rows, e.invalid, e.distinct, e.cached, e.to_send);
+        PyEstimate {
+            rows,
+            invalid,
+            distinct,
+            cached,
+            to_send,
+            worst: e.worst,
+        }
+    }
+}
+
+impl PyEstimate {
+    fn counts(&self) -> [(&'static str, usize); 5] {
+        let e = self;
+        [
+            ("rows", e.rows),
+            ("invalid", e.invalid),
+            ("distinct", e.distinct),
+            ("cached", e.cached),
+            ("to_send", e.to_send),
+        ]
+    }
 }
 
 #[pymethods]
 impl PyEstimate {
     #[getter]
-    fn rows(&self) -> usize {
-        self.inner.rows
-    }
-    #[getter]
-    fn invalid(&self) -> usize {
-        self.inner.invalid
-    }
-    #[getter]
-    fn distinct(&self) -> usize {
-        self.inner.distinct
-    }
-    #[getter]
-    fn cached(&self) -> usize {
-        self.inner.cached
-    }
-    #[getter]
-    fn to_send(&self) -> usize {
-        self.inner.to_send
-    }
-    #[getter]
     fn credits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        credits_dict(py, self.inner.worst)
+        credits_dict(py, self.worst)
     }
 
     /// Every number as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("rows", self.inner.rows)?;
-        d.set_item("invalid", self.inner.invalid)?;
-        d.set_item("distinct", self.inner.distinct)?;
-        d.set_item("cached", self.inner.cached)?;
-        d.set_item("to_send", self.inner.to_send)?;
+        for (name, count) in self.counts() {
+            d.set_item(name, count)?;
+        }
         d.set_item("credits", self.credits(py)?)?;
         Ok(d)
     }
 
     fn __repr__(&self) -> String {
-        let e = &self.inner;
-        format!(
-            "Estimate(rows={}, invalid={}, distinct={}, cached={}, to_send={}, credits={{'email': {}, 'phone': {}}})",
-            e.rows, e.invalid, e.distinct, e.cached, e.to_send, e.worst.email, e.worst.phone
-        )
+        let counts = self.counts().map(|(name, count)| format!("{name}={count}")).join(", ");
+        let Credits { email, phone } = self.worst;
+        format!("Estimate({counts}, credits={{'email': {email}, 'phone': {phone}}})")
     }
 }
 
@@ -297,7 +310,7 @@ pub fn estimate(
     };
     let batch = Batch::new(kind, options);
     let inner = py.detach(|| bulk::estimate(&client, &batch, &checks));
-    Ok(PyEstimate { inner })
+    Ok(inner.into())
 }
 
 /// The inputs of `kind` as the core keeps them: dicts of fields, an email string as `{"email": ...}`.

@@ -8,15 +8,7 @@ macro_rules! page_iterators {
     ) => {
         $(#[doc = $doc])*
         #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $sync_name)]
-        pub struct $sync {
-            pages: std::sync::Arc<tokio::sync::Mutex<$pages>>,
-        }
-
-        impl $sync {
-            pub fn new(pages: $pages) -> Self {
-                $sync { pages: std::sync::Arc::new(tokio::sync::Mutex::new(pages)) }
-            }
-        }
+        pub struct $sync(pub(crate) $crate::python::paging::Shared<$pages>);
 
         #[pyo3::pymethods]
         impl $sync {
@@ -27,12 +19,12 @@ macro_rules! page_iterators {
             fn __next__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<Option<$item>> {
                 use $crate::core::paging::Pages;
                 // Items already fetched are handed out without a trip through the runtime.
-                if let Ok(mut pages) = self.pages.try_lock() {
+                if let Ok(mut pages) = self.0.try_lock() {
                     if let Some(item) = pages.buffered() {
                         return Ok(Some(<$item>::from(item)));
                     }
                 }
-                let pages = self.pages.clone();
+                let pages = self.0.clone();
                 let next = $crate::python::runtime::block_on(py, async move { pages.lock().await.next_item().await })?;
                 Ok(next.map(<$item>::from))
             }
@@ -40,15 +32,7 @@ macro_rules! page_iterators {
 
         #[doc = concat!("Async form of ``", $sync_name, "`` (``async for``).")]
         #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $async_name)]
-        pub struct $asynch {
-            pages: std::sync::Arc<tokio::sync::Mutex<$pages>>,
-        }
-
-        impl $asynch {
-            pub fn new(pages: $pages) -> Self {
-                $asynch { pages: std::sync::Arc::new(tokio::sync::Mutex::new(pages)) }
-            }
-        }
+        pub struct $asynch(pub(crate) $crate::python::paging::Shared<$pages>);
 
         #[pyo3::pymethods]
         impl $asynch {
@@ -58,7 +42,7 @@ macro_rules! page_iterators {
 
             fn __anext__<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
                 use $crate::core::paging::Pages;
-                let pages = self.pages.clone();
+                let pages = self.0.clone();
                 $crate::python::runtime::awaitable(py, async move {
                     let next = pages.lock().await.next_item().await?;
                     Ok($crate::python::paging::Item(next.map(<$item>::from)))
@@ -69,6 +53,13 @@ macro_rules! page_iterators {
 }
 
 pub(crate) use page_iterators;
+
+/// The pages an iterator object hands out, shared with the runtime task that fetches the next one.
+pub type Shared<P> = std::sync::Arc<tokio::sync::Mutex<P>>;
+
+pub fn shared<P>(pages: P) -> Shared<P> {
+    std::sync::Arc::new(tokio::sync::Mutex::new(pages))
+}
 
 /// The next item of an async iteration, or its end: `StopAsyncIteration` once it reaches Python (on the event
 /// loop's thread, so the tokio thread that fetched the page never takes the GIL).

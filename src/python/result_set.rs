@@ -313,19 +313,23 @@ impl PyResults {
     /// columns. Needs polars.
     #[pyo3(signature = (input_columns = true))]
     pub fn to_polars<'py>(slf: &Bound<'py, Self>, input_columns: bool) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        py.import("amplemarket._tables")?
-            .getattr("to_polars")?
-            .call1((slf, input_columns))
+        python_side(slf, "to_polars", input_columns)
     }
 
     /// The results as a pandas DataFrame: the input's columns (a pandas input's own, with its index), then the
     /// result columns in nullable dtypes (``string``, ``Int64``, ``boolean``). Needs pandas; fastest with pyarrow.
     #[pyo3(signature = (input_columns = true))]
     pub fn to_pandas<'py>(slf: &Bound<'py, Self>, input_columns: bool) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        py.import("amplemarket._tables")?
-            .getattr("to_pandas")?
-            .call1((slf, input_columns))
+        python_side(slf, "to_pandas", input_columns)
     }
+}
+
+/// A conversion written in Python (`amplemarket._tables`), where the DataFrame libraries are.
+fn python_side<'py>(
+    results: &Bound<'py, PyResults>,
+    function: &str,
+    input_columns: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let tables = results.py().import("amplemarket._tables")?;
+    tables.getattr(function)?.call1((results, input_columns))
 }

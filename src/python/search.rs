@@ -10,7 +10,14 @@ macro_rules! search_page {
         #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $name)]
         pub struct $page {
             results: Vec<std::sync::Arc<$listed>>,
-            pagination: $crate::core::models::Pagination,
+            #[pyo3(get)]
+            page: u64,
+            #[pyo3(get)]
+            page_size: u64,
+            #[pyo3(get)]
+            total_pages: u64,
+            #[pyo3(get)]
+            total: u64,
             query: $crate::core::people::SearchQuery,
             client: $crate::core::Client,
         }
@@ -21,19 +28,23 @@ macro_rules! search_page {
                 client: $crate::core::Client,
                 query: $crate::core::people::SearchQuery,
             ) -> $crate::core::Result<$page> {
-                let page = $crate::core::people::search::<$listed>(&client, &query).await?;
+                let found = $crate::core::people::search::<$listed>(&client, &query).await?;
+                let $crate::core::models::Pagination { page, page_size, total_pages, total } = found.pagination;
                 Ok($page {
-                    results: page.results.into_iter().map(std::sync::Arc::new).collect(),
-                    pagination: page.pagination,
+                    results: found.results.into_iter().map(std::sync::Arc::new).collect(),
+                    page,
+                    page_size,
+                    total_pages,
+                    total,
                     query,
                     client,
                 })
             }
 
             fn next_query(&self) -> Option<$crate::core::people::SearchQuery> {
-                let more = !self.results.is_empty() && self.pagination.page < self.pagination.total_pages;
+                let more = !self.results.is_empty() && self.page < self.total_pages;
                 more.then(|| $crate::core::people::SearchQuery {
-                    page: (self.pagination.page as i64).max(self.query.page) + 1,
+                    page: (self.page as i64).max(self.query.page) + 1,
                     ..self.query.clone()
                 })
             }
@@ -58,22 +69,6 @@ macro_rules! search_page {
             fn results(&self) -> Vec<$item> {
                 self.results.iter().cloned().map(<$item>::from).collect()
             }
-            #[getter]
-            fn page(&self) -> u64 {
-                self.pagination.page
-            }
-            #[getter]
-            fn page_size(&self) -> u64 {
-                self.pagination.page_size
-            }
-            #[getter]
-            fn total_pages(&self) -> u64 {
-                self.pagination.total_pages
-            }
-            #[getter]
-            fn total(&self) -> u64 {
-                self.pagination.total
-            }
             /// Whether ``next_page()`` has a page to fetch.
             #[getter]
             fn has_next_page(&self) -> bool {
@@ -91,15 +86,8 @@ macro_rules! search_page {
             }
 
             fn __repr__(&self) -> String {
-                let p = &self.pagination;
-                format!(
-                    "{}(page={} of {}, {} results, total={})",
-                    $name,
-                    p.page,
-                    p.total_pages,
-                    self.results.len(),
-                    p.total
-                )
+                let (page, of, total, n) = (self.page, self.total_pages, self.total, self.results.len());
+                format!("{}(page={page} of {of}, {n} results, total={total})", $name)
             }
         }
     };

@@ -47,7 +47,7 @@ macro_rules! twins {
             #[pyo3(signature = $sig)]
             #[allow(clippy::too_many_arguments)]
             fn $name($py: pyo3::Python<'_>, $($arg: $argty),*) -> pyo3::PyResult<$it> {
-                Ok($it::new($body))
+                Ok($it($crate::python::paging::shared($body)))
             }
 
             #[doc = concat!("Async iterator form of ``", stringify!($name), "`` (``async for``).")]
@@ -55,7 +55,7 @@ macro_rules! twins {
             #[pyo3(signature = $sig)]
             #[allow(clippy::too_many_arguments)]
             fn $name_async($py: pyo3::Python<'_>, $($arg: $argty),*) -> pyo3::PyResult<$ait> {
-                Ok($ait::new($body))
+                Ok($ait($crate::python::paging::shared($body)))
             }
         }
     };
