@@ -191,11 +191,8 @@ pub fn signature(keys: &[&str], fields: &Map<String, Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testing::object;
     use serde_json::json;
-
-    fn lead(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
 
     #[test]
     fn values_are_checked_by_field() {
@@ -226,7 +223,7 @@ mod tests {
     fn leads_are_trimmed_checked_and_named_by_index() {
         let ok = validate_lead(
             0,
-            &lead(json!({"email": "  jane@techco.com ", "title": " ", "name": null})),
+            &object(json!({"email": "  jane@techco.com ", "title": " ", "name": null})),
         )
         .unwrap();
         assert_eq!(Value::Object(ok), json!({"email": "jane@techco.com"}));
@@ -241,16 +238,16 @@ mod tests {
             (json!({"name": "Jane Doe"}), "lead 3: no usable identifier"),
             (json!({"company_name": "TechCo"}), "lead 3: no usable identifier"),
         ] {
-            let e = validate_lead(3, &lead(v.clone())).unwrap_err();
+            let e = validate_lead(3, &object(v.clone())).unwrap_err();
             assert!(e.contains(words), "{v}: {e}");
         }
-        assert!(validate_lead(0, &lead(json!({"title": "CEO", "company_domain": "techco.com"}))).is_ok());
+        assert!(validate_lead(0, &object(json!({"title": "CEO", "company_domain": "techco.com"}))).is_ok());
     }
 
     #[test]
     fn companies_are_checked_and_domains_cut_down() {
-        let ok = check_company(&lead(json!({"domain": " https://www.TechCo.com/about ", "name": ""}))).unwrap();
-        assert_eq!(ok, lead(json!({"domain": "techco.com"})));
+        let ok = check_company(&object(json!({"domain": " https://www.TechCo.com/about ", "name": ""}))).unwrap();
+        assert_eq!(ok, object(json!({"domain": "techco.com"})));
         let cases: &[(Value, &str)] = &[
             (json!({}), "no usable identifier"),
             (json!({"domain": "   "}), "no usable identifier"),
@@ -260,10 +257,10 @@ mod tests {
             (json!({"linkedin_url": "https://example.com/x"}), "not a LinkedIn page"),
         ];
         for (input, message) in cases {
-            let e = check_company(&lead(input.clone())).unwrap_err();
+            let e = check_company(&object(input.clone())).unwrap_err();
             assert!(e.contains(message), "{input}: {e}");
         }
-        assert!(check_company(&lead(json!({"name": "TechCo"}))).is_ok());
+        assert!(check_company(&object(json!({"name": "TechCo"}))).is_ok());
     }
 
     #[test]
@@ -277,8 +274,8 @@ mod tests {
 
     #[test]
     fn signatures_ignore_case_order_and_other_keys() {
-        let a = lead(json!({"domain": "TechCo.com ", "name": "TechCo"}));
-        let b = lead(json!({"name": "techco", "domain": "techco.com", "status": "x"}));
+        let a = object(json!({"domain": "TechCo.com ", "name": "TechCo"}));
+        let b = object(json!({"name": "techco", "domain": "techco.com", "status": "x"}));
         assert_eq!(signature(COMPANY_KEYS, &a), signature(COMPANY_KEYS, &b));
     }
 }
