@@ -68,6 +68,15 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
+/// Whether a lead's fields name someone the API can look up (`IDENTIFIERS`; a title with the company also does).
+pub fn identifies(lead: &Map<String, Value>) -> bool {
+    let has = |k: &str| lead.contains_key(k);
+    has("email")
+        || has("linkedin_url")
+        || has("linkedin_id")
+        || ((has("name") || has("title")) && (has("company_name") || has("company_domain")))
+}
+
 /// Checks one lead: known keys, string values of the right form, and an identifier the API can use. Blank
 /// values are dropped and the others trimmed. The message names the field and the fix.
 pub fn check_lead(lead: &Map<String, Value>) -> Result<Map<String, Value>, String> {
@@ -87,12 +96,7 @@ pub fn check_lead(lead: &Map<String, Value>) -> Result<Map<String, Value>, Strin
             other => return Err(format!("field `{k}` must be a string, got {}", kind(other))),
         }
     }
-    let has = |k: &str| clean.contains_key(k);
-    let identified = has("email")
-        || has("linkedin_url")
-        || has("linkedin_id")
-        || ((has("name") || has("title")) && (has("company_name") || has("company_domain")));
-    if !identified {
+    if !identifies(&clean) {
         return Err(format!("no usable identifier: give {IDENTIFIERS}"));
     }
     Ok(clean)
