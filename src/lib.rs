@@ -10,49 +10,72 @@ pub mod sandbox;
 
 use pyo3::prelude::*;
 
+/// Adds each class to the module.
+macro_rules! add_classes {
+    ($m:ident, $($class:ty),+ $(,)?) => {
+        $($m.add_class::<$class>()?;)+
+    };
+}
+
+/// Adds each `#[pyfunction]` to the module.
+macro_rules! add_functions {
+    ($m:ident, $($function:path),+ $(,)?) => {
+        $($m.add_function(wrap_pyfunction!($function, $m)?)?;)+
+    };
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    use python::{bulk, client, jobs, leads, models, people, results};
+    // `python::sandbox` stays spelled out: `sandbox` alone is the crate's emulator.
+    use python::{
+        bulk, client, companies, jobs, leads, memory, models, people, result_set, results, tables, validation,
+    };
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_class::<client::PyClient>()?;
-    m.add_class::<client::PyRateLimits>()?;
-    m.add_class::<models::PyPerson>()?;
-    m.add_class::<models::PyCompany>()?;
-    m.add_class::<models::PyPhoneNumber>()?;
-    m.add_class::<people::PySearchPage>()?;
-    m.add_class::<people::SearchIterator>()?;
-    m.add_class::<people::AsyncSearchIterator>()?;
-    m.add_class::<python::companies::PyCompanySearchPage>()?;
-    m.add_class::<python::companies::CompanySearchIterator>()?;
-    m.add_class::<python::companies::AsyncCompanySearchIterator>()?;
-    m.add_class::<jobs::PyEnrichmentJob>()?;
-    m.add_class::<python::validation::PyEmailValidation>()?;
-    m.add_class::<python::validation::PyValidationResult>()?;
-    m.add_class::<python::validation::ValidationResultsIterator>()?;
-    m.add_class::<python::validation::AsyncValidationResultsIterator>()?;
-    m.add_class::<results::PyEnrichmentResult>()?;
-    m.add_class::<results::ResultsIterator>()?;
-    m.add_class::<results::AsyncResultsIterator>()?;
-    m.add_class::<bulk::PyFindResult>()?;
-    m.add_class::<python::result_set::PyResults>()?;
-    m.add_class::<python::tables::PyArrowTable>()?;
-    m.add_function(wrap_pyfunction!(client::get_default_client, m)?)?;
-    m.add_function(wrap_pyfunction!(client::set_default_client, m)?)?;
-    m.add_function(wrap_pyfunction!(leads::check_lead, m)?)?;
-    m.add_function(wrap_pyfunction!(leads::check_company, m)?)?;
-    m.add_function(wrap_pyfunction!(leads::check_email, m)?)?;
-    m.add_class::<python::memory::PyCache>()?;
-    m.add_class::<python::memory::PyEstimate>()?;
-    m.add_function(wrap_pyfunction!(python::memory::estimate, m)?)?;
-    m.add_function(wrap_pyfunction!(python::memory::_recall, m)?)?;
-    m.add_function(wrap_pyfunction!(python::memory::_remember, m)?)?;
-    m.add_function(wrap_pyfunction!(python::memory::_flush_caches, m)?)?;
-    m.add_function(wrap_pyfunction!(bulk::_enrich_keyed, m)?)?;
-    m.add_function(wrap_pyfunction!(bulk::_empty_results, m)?)?;
-    m.add_function(wrap_pyfunction!(python::tables::_map_columns, m)?)?;
-    m.add_class::<python::sandbox::PySandbox>()?;
-    m.add_function(wrap_pyfunction!(python::sandbox::sandbox_openapi, m)?)?;
-    m.add_function(wrap_pyfunction!(python::sandbox::sandbox_default_settings, m)?)?;
+    add_classes!(
+        m,
+        client::PyClient,
+        client::PyRateLimits,
+        models::PyPerson,
+        models::PyCompany,
+        models::PyPhoneNumber,
+        people::PySearchPage,
+        people::SearchIterator,
+        people::AsyncSearchIterator,
+        companies::PyCompanySearchPage,
+        companies::CompanySearchIterator,
+        companies::AsyncCompanySearchIterator,
+        jobs::PyEnrichmentJob,
+        validation::PyEmailValidation,
+        validation::PyValidationResult,
+        validation::ValidationResultsIterator,
+        validation::AsyncValidationResultsIterator,
+        results::PyEnrichmentResult,
+        results::ResultsIterator,
+        results::AsyncResultsIterator,
+        bulk::PyFindResult,
+        result_set::PyResults,
+        tables::PyArrowTable,
+        memory::PyCache,
+        memory::PyEstimate,
+        python::sandbox::PySandbox,
+    );
+    add_functions!(
+        m,
+        client::get_default_client,
+        client::set_default_client,
+        leads::check_lead,
+        leads::check_company,
+        leads::check_email,
+        memory::estimate,
+        memory::_recall,
+        memory::_remember,
+        memory::_flush_caches,
+        bulk::_enrich_keyed,
+        bulk::_empty_results,
+        tables::_map_columns,
+        python::sandbox::sandbox_openapi,
+        python::sandbox::sandbox_default_settings,
+    );
     // `from amplemarket._core import *`, as the package does, takes the public API only: not the helpers the Python
     // side calls (underscored) nor the sandbox, which users reach through `amplemarket.testing`.
     let registered: Vec<String> = m.index()?.extract()?;

@@ -610,39 +610,46 @@ fn refused(e: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testing::object;
     use serde_json::json;
 
-    fn lead(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
-
     fn result(id: i64, l: Value) -> EnrichmentResult {
-        let mut m = lead(l);
+        let mut m = object(l);
         m.insert("id".into(), id.into());
         m.insert("status".into(), "not_found".into());
         EnrichmentResult::from_json(&Value::Object(m).to_string()).unwrap()
     }
 
+    fn leads_by_email(emails: &[&str]) -> Vec<Map<String, Value>> {
+        emails.iter().map(|e| object(json!({ "email": e }))).collect()
+    }
+
+    /// Results with these ids, echoing these emails.
+    fn results_by_email(results: &[(i64, &str)]) -> Vec<EnrichmentResult> {
+        results
+            .iter()
+            .map(|&(id, e)| result(id, json!({ "email": e })))
+            .collect()
+    }
+
+    fn ids(matched: &[Option<Arc<EnrichmentResult>>]) -> Vec<Option<i64>> {
+        matched.iter().map(|r| r.as_ref().and_then(|r| r.id)).collect()
+    }
+
     #[test]
     fn results_find_their_leads_in_any_order_with_duplicates() {
-        let leads = vec![
-            lead(json!({"email": "a@x.com"})),
-            lead(json!({"email": "b@x.com"})),
-            lead(json!({"email": "a@x.com"})),
-        ];
-        let results = vec![
-            result(3, json!({"email": "a@x.com"})),
-            result(1, json!({"email": "B@x.com"})),
-            result(2, json!({"email": "a@x.com"})),
-        ];
+        let leads = leads_by_email(&["a@x.com", "b@x.com", "a@x.com"]);
+        let results = results_by_email(&[(3, "a@x.com"), (1, "B@x.com"), (2, "a@x.com")]);
         let m = match_results(Kind::People, &leads, results);
-        let ids: Vec<i64> = m.iter().map(|r| r.as_ref().unwrap().id.unwrap()).collect();
-        assert_eq!(ids, vec![3, 1, 2]);
+        assert_eq!(ids(&m), [Some(3), Some(1), Some(2)]);
     }
 
     #[test]
     fn results_with_changed_echoes_fill_gaps_in_order() {
-        let leads = vec![lead(json!({"email": "a@x.com"})), lead(json!({"linkedin_id": "zz"}))];
+        let leads = vec![
+            object(json!({"email": "a@x.com"})),
+            object(json!({"linkedin_id": "zz"})),
+        ];
         let results = vec![
             result(1, json!({"email": "a@x.com"})),
             result(2, json!({"linkedin_url": "https://linkedin.com/in/zz"})),
@@ -664,23 +671,15 @@ mod tests {
 
     #[test]
     fn a_lead_the_job_was_not_given_gets_nothing() {
-        let leads = vec![
-            lead(json!({"email": "b@x.com"})),
-            lead(json!({"email": "stranger@x.com"})),
-        ];
-        let results = vec![
-            result(1, json!({"email": "a@x.com"})),
-            result(2, json!({"email": "b@x.com"})),
-            result(3, json!({"email": "c@x.com"})),
-        ];
+        let leads = leads_by_email(&["b@x.com", "stranger@x.com"]);
+        let results = results_by_email(&[(1, "a@x.com"), (2, "b@x.com"), (3, "c@x.com")]);
         let m = match_results(Kind::People, &leads, results);
-        assert_eq!(m[0].as_ref().unwrap().id, Some(2));
-        assert!(m[1].is_none());
+        assert_eq!(ids(&m), [Some(2), None]);
     }
 
     #[test]
     fn local_results_carry_status_error_and_lead() {
-        let l = lead(json!({"name": "Jane"}));
+        let l = object(json!({"name": "Jane"}));
         let r = LeadOutcome::Invalid("no identifier".into()).into_result(Kind::People, &l);
         assert_eq!(r.status.as_deref(), Some("invalid"));
         assert!(r.to_json().contains("no identifier"));

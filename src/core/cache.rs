@@ -650,11 +650,14 @@ mod tests {
     }
 
     fn open(path: &Path) -> Cache {
+        try_open(path).unwrap()
+    }
+
+    fn try_open(path: &Path) -> Result<Cache, String> {
         Cache::open(CacheSettings {
             path: Some(path.to_path_buf()),
             ..Default::default()
         })
-        .unwrap()
     }
 
     #[test]
@@ -836,11 +839,7 @@ mod tests {
         let path = temp("foreign");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"this is not a database at all, just text that is long enough").unwrap();
-        let e = Cache::open(CacheSettings {
-            path: Some(path.clone()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let e = try_open(&path).unwrap_err();
         assert!(e.contains("cannot be used") && e.contains("cache=False"), "{e}");
 
         std::fs::remove_file(&path).unwrap();
@@ -848,11 +847,7 @@ mod tests {
             .unwrap()
             .execute_batch("CREATE TABLE t (x);")
             .unwrap();
-        let e = Cache::open(CacheSettings {
-            path: Some(path.clone()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let e = try_open(&path).unwrap_err();
         assert!(e.contains("another program"), "{e}");
 
         std::fs::remove_file(&path).unwrap();
@@ -861,18 +856,10 @@ mod tests {
             .unwrap()
             .execute("UPDATE meta SET value = '99' WHERE name = 'schema'", [])
             .unwrap();
-        let e = Cache::open(CacheSettings {
-            path: Some(path.clone()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let e = try_open(&path).unwrap_err();
         assert!(e.contains("newer release"), "{e}");
 
-        let e = Cache::open(CacheSettings {
-            path: Some(path.parent().unwrap().to_path_buf()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let e = try_open(path.parent().unwrap()).unwrap_err();
         assert!(e.contains("directory"), "{e}");
     }
 

@@ -68,6 +68,15 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
+/// Whether a lead's fields name someone the API can look up (`IDENTIFIERS`; a title with the company also does).
+pub fn identifies(lead: &Map<String, Value>) -> bool {
+    let has = |k: &str| lead.contains_key(k);
+    has("email")
+        || has("linkedin_url")
+        || has("linkedin_id")
+        || ((has("name") || has("title")) && (has("company_name") || has("company_domain")))
+}
+
 /// Checks one lead: known keys, string values of the right form, and an identifier the API can use. Blank
 /// values are dropped and the others trimmed. The message names the field and the fix.
 pub fn check_lead(lead: &Map<String, Value>) -> Result<Map<String, Value>, String> {
@@ -87,12 +96,7 @@ pub fn check_lead(lead: &Map<String, Value>) -> Result<Map<String, Value>, Strin
             other => return Err(format!("field `{k}` must be a string, got {}", kind(other))),
         }
     }
-    let has = |k: &str| clean.contains_key(k);
-    let identified = has("email")
-        || has("linkedin_url")
-        || has("linkedin_id")
-        || ((has("name") || has("title")) && (has("company_name") || has("company_domain")));
-    if !identified {
+    if !identifies(&clean) {
         return Err(format!("no usable identifier: give {IDENTIFIERS}"));
     }
     Ok(clean)
@@ -191,11 +195,8 @@ pub fn signature(keys: &[&str], fields: &Map<String, Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testing::object;
     use serde_json::json;
-
-    fn lead(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
 
     #[test]
     fn values_are_checked_by_field() {
@@ -226,7 +227,7 @@ mod tests {
     fn leads_are_trimmed_checked_and_named_by_index() {
         let ok = validate_lead(
             0,
-            &lead(json!({"email": "  jane@techco.com ", "title": " ", "name": null})),
+            &object(json!({"email": "  jane@techco.com ", "title": " ", "name": null})),
         )
         .unwrap();
         assert_eq!(Value::Object(ok), json!({"email": "jane@techco.com"}));
@@ -241,16 +242,16 @@ mod tests {
             (json!({"name": "Jane Doe"}), "lead 3: no usable identifier"),
             (json!({"company_name": "TechCo"}), "lead 3: no usable identifier"),
         ] {
-            let e = validate_lead(3, &lead(v.clone())).unwrap_err();
+            let e = validate_lead(3, &object(v.clone())).unwrap_err();
             assert!(e.contains(words), "{v}: {e}");
         }
-        assert!(validate_lead(0, &lead(json!({"title": "CEO", "company_domain": "techco.com"}))).is_ok());
+        assert!(validate_lead(0, &object(json!({"title": "CEO", "company_domain": "techco.com"}))).is_ok());
     }
 
     #[test]
     fn companies_are_checked_and_domains_cut_down() {
-        let ok = check_company(&lead(json!({"domain": " https://www.TechCo.com/about ", "name": ""}))).unwrap();
-        assert_eq!(ok, lead(json!({"domain": "techco.com"})));
+        let ok = check_company(&object(json!({"domain": " https://www.TechCo.com/about ", "name": ""}))).unwrap();
+        assert_eq!(ok, object(json!({"domain": "techco.com"})));
         let cases: &[(Value, &str)] = &[
             (json!({}), "no usable identifier"),
             (json!({"domain": "   "}), "no usable identifier"),
@@ -260,10 +261,10 @@ mod tests {
             (json!({"linkedin_url": "https://example.com/x"}), "not a LinkedIn page"),
         ];
         for (input, message) in cases {
-            let e = check_company(&lead(input.clone())).unwrap_err();
+            let e = check_company(&object(input.clone())).unwrap_err();
             assert!(e.contains(message), "{input}: {e}");
         }
-        assert!(check_company(&lead(json!({"name": "TechCo"}))).is_ok());
+        assert!(check_company(&object(json!({"name": "TechCo"}))).is_ok());
     }
 
     #[test]
@@ -277,8 +278,8 @@ mod tests {
 
     #[test]
     fn signatures_ignore_case_order_and_other_keys() {
-        let a = lead(json!({"domain": "TechCo.com ", "name": "TechCo"}));
-        let b = lead(json!({"name": "techco", "domain": "techco.com", "status": "x"}));
+        let a = object(json!({"domain": "TechCo.com ", "name": "TechCo"}));
+        let b = object(json!({"name": "techco", "domain": "techco.com", "status": "x"}));
         assert_eq!(signature(COMPANY_KEYS, &a), signature(COMPANY_KEYS, &b));
     }
 }

@@ -399,15 +399,12 @@ fn asked(input: &Map<String, Value>) -> Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testing::object;
     use serde_json::json;
-
-    fn map(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
 
     #[test]
     fn find_keys_follow_the_servers_lookup_order() {
-        let q = |v: Value| FindQuery::from_map(&map(v), false, false).unwrap();
+        let q = |v: Value| FindQuery::from_map(&object(v), false, false).unwrap();
         let a = q(json!({"linkedin_url": "https://www.LinkedIn.com/in/Jane/", "email": "x@y.com"}));
         let b = q(json!({"linkedin_url": "linkedin.com/in/jane?trk=1"}));
         assert_eq!(find_key(&a), find_key(&b));
@@ -421,19 +418,19 @@ mod tests {
 
     #[test]
     fn input_keys_ignore_case_spacing_order_and_url_forms() {
-        let a = map(json!({"email": "A@x.com", "name": "Jane   Doe"}));
-        let b = map(json!({"name": "jane doe", "email": "a@X.com "}));
+        let a = object(json!({"email": "A@x.com", "name": "Jane   Doe"}));
+        let b = object(json!({"name": "jane doe", "email": "a@X.com "}));
         assert_eq!(input_key(Kind::People, &a), input_key(Kind::People, &b));
-        let id = map(json!({"linkedin_id": "jane-doe"}));
-        let url = map(json!({"linkedin_url": "https://www.linkedin.com/in/jane-doe/"}));
+        let id = object(json!({"linkedin_id": "jane-doe"}));
+        let url = object(json!({"linkedin_url": "https://www.linkedin.com/in/jane-doe/"}));
         assert_eq!(input_key(Kind::People, &id), input_key(Kind::People, &url));
-        let c = map(json!({"domain": "https://www.TechCo.com/about"}));
+        let c = object(json!({"domain": "https://www.TechCo.com/about"}));
         assert_eq!(input_key(Kind::Companies, &c), "domain=techco.com");
     }
 
     #[test]
     fn costs_count_what_answers_carry() {
-        let opts = map(json!({"reveal_email": true, "reveal_phone_numbers": false}));
+        let opts = object(json!({"reveal_email": true, "reveal_phone_numbers": false}));
         assert_eq!(worst_per_input(Kind::People, &opts), Credits::new(1.5, 0.0));
         assert_eq!(worst_per_input(Kind::Emails, &Map::new()), Credits::new(1.0, 0.0));
         let found =

@@ -21,6 +21,8 @@ mod parser_props;
 pub mod people;
 pub mod retry;
 pub mod table;
+#[cfg(test)]
+mod testing;
 pub mod transport;
 
 pub use config::{ApiKey, Config, KeySource};

@@ -273,6 +273,30 @@ impl Obj {
     }
 }
 
+/// A model that is only its indexed object, with no models nested in it (unlike a person and its company): made
+/// from a span of a shared text, or from a text of its own.
+macro_rules! flat_model {
+    ($model:ident, $fields:expr, $what:literal) => {
+        #[derive(Debug)]
+        pub struct $model {
+            pub obj: Obj,
+        }
+
+        impl $model {
+            pub fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<$model, String> {
+                Ok($model {
+                    obj: Obj::index(text, start, end, $fields, $what)?,
+                })
+            }
+
+            pub fn from_json(text: &str) -> std::result::Result<$model, String> {
+                let (text, start, end) = shared(text);
+                $model::from_text(&text, start, end)
+            }
+        }
+    };
+}
+
 pub const PERSON_FIELDS: &[&str] = &[
     "id",
     "object",
@@ -385,23 +409,9 @@ pub const COMPANY_FIELDS: &[&str] = &[
     "revenue",
 ];
 
-#[derive(Debug)]
-pub struct Company {
-    pub obj: Obj,
-}
+flat_model!(Company, COMPANY_FIELDS, "a Company");
 
 impl Company {
-    pub fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Company, String> {
-        Ok(Company {
-            obj: Obj::index(text, start, end, COMPANY_FIELDS, "a Company")?,
-        })
-    }
-
-    pub fn from_json(text: &str) -> std::result::Result<Company, String> {
-        let (text, start, end) = shared(text);
-        Company::from_text(&text, start, end)
-    }
-
     pub fn parse(resp: &Response) -> Result<Company> {
         let _: &RawValue = decode_with(resp, "a Company object", serde_json::from_slice)?;
         let text = body_text(resp, "a Company object")?;
@@ -411,23 +421,7 @@ impl Company {
 
 pub const PHONE_FIELDS: &[&str] = &["id", "object", "number", "type", "source"];
 
-#[derive(Debug)]
-pub struct PhoneNumber {
-    pub obj: Obj,
-}
-
-impl PhoneNumber {
-    pub fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<PhoneNumber, String> {
-        Ok(PhoneNumber {
-            obj: Obj::index(text, start, end, PHONE_FIELDS, "a PhoneNumber")?,
-        })
-    }
-
-    pub fn from_json(text: &str) -> std::result::Result<PhoneNumber, String> {
-        let (text, start, end) = shared(text);
-        PhoneNumber::from_text(&text, start, end)
-    }
-}
+flat_model!(PhoneNumber, PHONE_FIELDS, "a PhoneNumber");
 
 #[derive(Debug, Default, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(default)]
@@ -444,6 +438,19 @@ struct SearchWire<'a> {
     results: Vec<&'a RawValue>,
     #[serde(rename = "_pagination")]
     pagination: Option<Pagination>,
+}
+
+impl SearchWire<'_> {
+    /// The page's results, pointing into `text`, the page's text.
+    fn results<T: Listed>(&self, text: &Arc<str>) -> std::result::Result<Vec<T>, String> {
+        self.results
+            .iter()
+            .map(|r| {
+                let a = offset(text, r.get());
+                T::from_text(text, a, a + r.get().len())
+            })
+            .collect()
+    }
 }
 
 /// What a search lists: people or companies.
@@ -490,14 +497,7 @@ impl<T: Listed> SearchPage<T> {
     pub fn from_text(text: &str) -> std::result::Result<SearchPage<T>, String> {
         let (shared_text, _, _) = shared(text);
         let wire: SearchWire = serde_json::from_str(&shared_text).map_err(|e| e.to_string())?;
-        let results = wire
-            .results
-            .iter()
-            .map(|r| {
-                let a = offset(&shared_text, r.get());
-                T::from_text(&shared_text, a, a + r.get().len())
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let results = wire.results(&shared_text)?;
         let pagination = wire.pagination.unwrap_or_default();
         Ok(SearchPage { results, pagination })
     }
@@ -506,15 +506,7 @@ impl<T: Listed> SearchPage<T> {
         let what = format!("a {} object", T::PAGE_OBJECT);
         let text = body_text(resp, &what)?;
         let wire: SearchWire = decode_with(resp, &what, |_| serde_json::from_str(&text))?;
-        let results = wire
-            .results
-            .iter()
-            .map(|r| {
-                let a = offset(&text, r.get());
-                T::from_text(&text, a, a + r.get().len())
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|m| decode_error(resp, m))?;
+        let results = wire.results(&text).map_err(|m| decode_error(resp, m))?;
         let pagination = wire.pagination.unwrap_or(Pagination {
             page: 1,
             page_size: results.len() as u64,

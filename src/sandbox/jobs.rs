@@ -472,67 +472,24 @@ mod tests {
         let j = store.jobs.get_mut(&id).unwrap();
         j.advance(Instant::now(), true, |_, _| Ok(()));
         assert_eq!(j.first_result_id, 4);
-        let p = j.page(100, Cursor::First);
-        assert_eq!(
-            p,
-            Page {
-                start: 0,
-                end: 100,
-                has_prev: false,
-                has_next: true
-            }
-        );
-        let last_id = j.first_result_id + 99;
-        let p = j.page(100, Cursor::After(last_id));
-        assert_eq!(
-            p,
-            Page {
-                start: 100,
-                end: 200,
-                has_prev: true,
-                has_next: true
-            }
-        );
-        let p = j.page(100, Cursor::After(j.first_result_id + 199));
-        assert_eq!(
-            p,
-            Page {
-                start: 200,
-                end: 250,
-                has_prev: true,
-                has_next: false
-            }
-        );
-        let p = j.page(100, Cursor::Before(j.first_result_id + 200));
-        assert_eq!(
-            p,
-            Page {
-                start: 100,
-                end: 200,
-                has_prev: true,
-                has_next: true
-            }
-        );
-        let p = j.page(100, Cursor::Before(j.first_result_id + 50));
-        assert_eq!(
-            p,
-            Page {
-                start: 0,
-                end: 50,
-                has_prev: false,
-                has_next: true
-            }
-        );
-        let p = j.page(100, Cursor::After(10_000));
-        assert_eq!(
-            p,
-            Page {
-                start: 250,
-                end: 250,
-                has_prev: false,
-                has_next: false
-            }
-        );
+        let f = j.first_result_id;
+        let walk = [
+            (Cursor::First, (0, 100, false, true)),
+            (Cursor::After(f + 99), (100, 200, true, true)),
+            (Cursor::After(f + 199), (200, 250, true, false)),
+            (Cursor::Before(f + 200), (100, 200, true, true)),
+            (Cursor::Before(f + 50), (0, 50, false, true)),
+            (Cursor::After(10_000), (250, 250, false, false)),
+        ];
+        for (cursor, (start, end, has_prev, has_next)) in walk {
+            let expected = Page {
+                start,
+                end,
+                has_prev,
+                has_next,
+            };
+            assert_eq!(j.page(100, cursor), expected, "{cursor:?}");
+        }
     }
 
     #[test]

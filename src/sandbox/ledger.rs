@@ -7,6 +7,13 @@ use serde::Serialize;
 
 const FOUND_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
+/// Whether `id`, last charged for at `charged_at[id]` if ever, is charged for again `now`: once per window.
+fn charged_again(charged_at: &HashMap<u32, Instant>, id: u32, now: Instant) -> bool {
+    charged_at
+        .get(&id)
+        .is_none_or(|t| now.duration_since(*t) >= FOUND_WINDOW)
+}
+
 /// What a call wants to be charged for, for one person.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Wants {
@@ -81,10 +88,7 @@ impl Ledger {
         via: &'static str,
         now: Instant,
     ) -> Result<(), Insufficient> {
-        let found = self
-            .found_at
-            .get(&person)
-            .is_none_or(|t| now.duration_since(*t) >= FOUND_WINDOW);
+        let found = charged_again(&self.found_at, person, now);
         let email = wants.email && !self.email_revealed.contains(&person);
         let phone = wants.phone && !self.phone_revealed.contains(&person);
         let email_halves = i64::from(found) + 2 * i64::from(email);
@@ -130,10 +134,7 @@ impl Ledger {
         cost: f64,
         now: Instant,
     ) -> Result<(), Insufficient> {
-        let due = self
-            .company_found_at
-            .get(&company)
-            .is_none_or(|t| now.duration_since(*t) >= FOUND_WINDOW);
+        let due = charged_again(&self.company_found_at, company, now);
         let halves = (cost * 2.0).round() as i64;
         if !due || halves == 0 {
             return Ok(());
@@ -178,17 +179,26 @@ impl Ledger {
 mod tests {
     use super::*;
 
+    const BOTH: Wants = Wants {
+        email: true,
+        phone: true,
+    };
+    const EMAIL: Wants = Wants {
+        email: true,
+        phone: false,
+    };
+    const PHONE: Wants = Wants {
+        email: false,
+        phone: true,
+    };
+
     #[test]
     fn each_thing_is_charged_once_per_person() {
         let mut l = Ledger::new(10.0, 2.0);
         let now = Instant::now();
-        let both = Wants {
-            email: true,
-            phone: true,
-        };
-        l.charge(1, "p1", both, "find", now).unwrap();
+        l.charge(1, "p1", BOTH, "find", now).unwrap();
         assert_eq!((l.email_credits(), l.phone_credits()), (8.5, 1.0));
-        l.charge(1, "p1", both, "find", now).unwrap();
+        l.charge(1, "p1", BOTH, "find", now).unwrap();
         assert_eq!((l.email_credits(), l.phone_credits()), (8.5, 1.0));
         l.charge(2, "p2", Wants::default(), "find", now).unwrap();
         assert_eq!(l.email_credits(), 8.0);
@@ -201,17 +211,9 @@ mod tests {
     fn short_pools_refuse_without_charging() {
         let mut l = Ledger::new(1.0, 0.0);
         let now = Instant::now();
-        let phone = Wants {
-            email: false,
-            phone: true,
-        };
-        assert_eq!(l.charge(1, "p", phone, "find", now), Err(Insufficient("phone")));
+        assert_eq!(l.charge(1, "p", PHONE, "find", now), Err(Insufficient("phone")));
         assert_eq!(l.email_credits(), 1.0);
-        let email = Wants {
-            email: true,
-            phone: false,
-        };
-        assert_eq!(l.charge(1, "p", email, "find", now), Err(Insufficient("email")));
+        assert_eq!(l.charge(1, "p", EMAIL, "find", now), Err(Insufficient("email")));
         l.charge(1, "p", Wants::default(), "find", now).unwrap();
         assert_eq!(l.email_credits(), 0.5);
         assert!(l.charges.iter().all(|c| c.amount > 0.0));

@@ -21,7 +21,7 @@ use super::reply;
 use super::state::State;
 use super::{companies, validations};
 // The API contract's one list of lead fields, shared with the client.
-use crate::core::lead::LEAD_KEYS;
+use crate::core::lead::{identifies, IDENTIFIERS, LEAD_KEYS};
 
 pub type Shared = Arc<State>;
 type Params = Query<Vec<(String, String)>>;
@@ -391,17 +391,8 @@ impl SearchPage {
 /// Checks one lead, returning its echo (the string fields as sent) or what is wrong with it.
 fn check_lead(i: usize, lead: &Value, errors: &mut Vec<ErrorItem>) -> Option<Map<String, Value>> {
     let echo = check_item("leads", i, lead, LEAD_KEYS, errors)?;
-    let has = |k: &str| echo.contains_key(k);
-    let identified = has("email")
-        || has("linkedin_url")
-        || has("linkedin_id")
-        || ((has("name") || has("title")) && (has("company_name") || has("company_domain")));
-    if !identified {
-        errors.push(unidentified(
-            "leads",
-            i,
-            format!("Lead {i} needs `email`, `linkedin_url` (or `linkedin_id`), or `name` with `company_name` or `company_domain`."),
-        ));
+    if !identifies(&echo) {
+        errors.push(unidentified("leads", i, format!("Lead {i} needs {IDENTIFIERS}.")));
         return None;
     }
     Some(echo)
