@@ -369,7 +369,8 @@ class Company(_Model):
         """Estimated annual revenue, such as ``"$10M-$50M"``."""
     @property
     def revenue(self) -> int | None: ...
-    def _repr_html_(self) -> str: ...
+    def _repr_html_(self) -> str:
+        """The card Jupyter shows, drawn by `amplemarket._display`."""
     @staticmethod
     def find(
         *, domain: str | None = None, linkedin_url: str | None = None, client: Client | None = None
@@ -472,7 +473,8 @@ class Person(_Model):
     @property
     def company(self) -> Company | None:
         """The company the person works for now."""
-    def _repr_html_(self) -> str: ...
+    def _repr_html_(self) -> str:
+        """The card Jupyter shows, drawn by `amplemarket._display`."""
     @staticmethod
     def find(
         *,

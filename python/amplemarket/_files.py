@@ -147,7 +147,9 @@ def _read_arrow(p: Path, suffix: str, data: bytes) -> Table:
     buffer = pa.py_buffer(data)
     try:
         if suffix == ".parquet":
-            table = pyarrow.parquet.read_table(pa.BufferReader(buffer))
+            # No Arrow thread pools: their threads, left running, can abort the process at exit
+            # (apache/arrow#34314), and a file of leads decodes fast enough on this thread.
+            table = pyarrow.parquet.ParquetFile(pa.BufferReader(buffer), pre_buffer=False).read(use_threads=False)
         else:
             try:
                 table = pyarrow.ipc.open_file(buffer).read_all()

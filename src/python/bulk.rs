@@ -174,12 +174,8 @@ fn prepare(
         p.input = Some(table);
         return Ok(p);
     }
-    let iter = queries.try_iter().map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err(format!(
-            "queries must be an iterable of dicts of find() arguments (such as [{{\"email\": ...}}]) or a table, got {}",
-            queries.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-        ))
-    })?;
+    let expected = "queries must be an iterable of dicts of find() arguments (such as [{\"email\": ...}]) or a table";
+    let iter = super::leads::items_of(queries, expected)?;
     for (i, item) in iter.enumerate() {
         let item = item?;
         if item.cast::<pyo3::types::PyMapping>().is_err() {

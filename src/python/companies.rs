@@ -121,12 +121,7 @@ pub fn read_companies(companies: &Bound<'_, PyAny>) -> PyResult<Vec<(LeadCheck, 
             "companies must be a list: one dict ({\"domain\": \"techco.com\"}) or domain string per company",
         ));
     }
-    let iter = companies.try_iter().map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err(format!(
-            "companies must be an iterable of dicts or domain strings, got {}",
-            companies.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-        ))
-    })?;
+    let iter = super::leads::items_of(companies, "companies must be an iterable of dicts or domain strings")?;
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
         let item = item?;

@@ -14,11 +14,12 @@ use crate::core::table::read::ReadLead;
 use crate::core::table::InputTable;
 use crate::core::Error;
 
-fn not_iterable(leads: &Bound<'_, PyAny>) -> PyErr {
-    PyTypeError::new_err(format!(
-        "leads must be an iterable of dicts, got {}",
-        leads.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-    ))
+/// The items of an input given as a list (any iterable), or a `TypeError` saying what was `expected` and what came.
+pub fn items_of<'py>(input: &Bound<'py, PyAny>, expected: &str) -> PyResult<Bound<'py, pyo3::types::PyIterator>> {
+    input.try_iter().map_err(|_| {
+        let given = input.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        PyTypeError::new_err(format!("{expected}, got {given}"))
+    })
 }
 
 fn check_leads_type(leads: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -106,7 +107,7 @@ pub fn leads_from_py(
 /// makes for leads it could not send. Every item is converted from Python once.
 pub fn read_leads(leads: &Bound<'_, PyAny>) -> PyResult<Vec<(LeadCheck, Map<String, Value>)>> {
     check_leads_type(leads)?;
-    let iter = leads.try_iter().map_err(|_| not_iterable(leads))?;
+    let iter = items_of(leads, "leads must be an iterable of dicts")?;
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
         let item = item?;

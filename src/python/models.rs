@@ -139,7 +139,7 @@ macro_rules! key {
 macro_rules! model {
     (
         $(#[doc = $doc:literal])*
-        $py_ty:ident($core_ty:ident) as $name:literal, hash by $hash:literal,
+        $py_ty:ident($core_ty:ident) as $name:literal, hash by $hash:literal, $(html by $html:literal,)?
         fields { $( $(#[doc = $fdoc:literal])* $kind:ident $field:ident $(as $key:literal)? ),* $(,)? }
         $(also { $($extra:literal),* })?
     ) => {
@@ -196,6 +196,16 @@ macro_rules! model {
             }
         }
 
+        $(
+            #[pymethods]
+            impl $py_ty {
+                /// The card Jupyter shows, drawn by `amplemarket._display`.
+                fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
+                    html(slf.as_any(), $html)
+                }
+            }
+        )?
+
         json_methods!($py_ty, "Exactly the JSON the server sent, as Python objects, unknown fields included.",
             json |inner| inner.obj.text(), parse |text| $core_ty::from_json(text).map(Self::from));
     };
@@ -203,7 +213,7 @@ macro_rules! model {
 
 model! {
     /// A person (a B2B contact) as the API returns it.
-    PyPerson(Person) as "Person", hash by "id",
+    PyPerson(Person) as "Person", hash by "id", html by "person_html",
     fields {
         text name,
         text first_name,
@@ -254,15 +264,11 @@ impl PyPerson {
             &[("company", company), ("email", self.inner.obj.string("email"))],
         )
     }
-
-    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
-        html(slf.as_any(), "person_html")
-    }
 }
 
 model! {
     /// A company as the API returns it.
-    PyCompany(Company) as "Company", hash by "id",
+    PyCompany(Company) as "Company", hash by "id", html by "company_html",
     fields {
         text name,
         text linkedin_url,
@@ -305,10 +311,6 @@ model! {
 impl PyCompany {
     fn __repr__(&self) -> String {
         labelled("Company", &self.inner.obj, &["name", "website", "industry"], &[])
-    }
-
-    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
-        html(slf.as_any(), "company_html")
     }
 }
 

@@ -146,12 +146,7 @@ fn read_emails(emails: &Bound<'_, PyAny>) -> PyResult<Vec<ReadLead>> {
             "emails must be a list of strings, such as [\"jane@techco.com\"], not one string",
         ));
     }
-    let iter = emails.try_iter().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "emails must be an iterable of strings, got {}",
-            emails.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-        ))
-    })?;
+    let iter = super::leads::items_of(emails, "emails must be an iterable of strings")?;
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
         let item = item?;
