@@ -14,6 +14,7 @@ Every example talks real HTTP to the sandbox where the server is involved.
 
 from __future__ import annotations
 
+import inspect
 import json
 import pickle
 import re
@@ -210,17 +211,11 @@ def test_find_sends_exactly_the_values_given(query: dict[str, str], reveal: bool
     assert received == expected
 
 
-FILTERS = (
-    "person_titles",
-    "person_locations",
-    "person_seniorities",
-    "person_departments",
-    "person_job_functions",
-    "company_names",
-    "company_domains",
-    "company_industries",
-    "company_sizes",
-    "company_locations",
+# Every list filter `Person.search` takes (all but the name, which takes one value, and the paging arguments).
+FILTERS = tuple(
+    name
+    for name in inspect.signature(Person.search).parameters
+    if name not in {"person_name", "page", "page_size", "client"}
 )
 
 
