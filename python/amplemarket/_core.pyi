@@ -59,7 +59,16 @@ __all__ = [
 
 __version__: str
 
-class _PersonFilters(TypedDict, total=False):
+class _CompanyFiltersOfBoth(TypedDict, total=False):
+    """The company filters both searches take: one value or a list (any of its values)."""
+
+    company_names: str | list[str] | None
+    company_domains: str | list[str] | None
+    company_industries: str | list[str] | None
+    company_sizes: str | list[str] | None
+    company_locations: str | list[str] | None
+
+class _PersonFilters(_CompanyFiltersOfBoth, total=False):
     """``Person.search`` filters, all optional and combined with AND; a list matches any of its values."""
 
     person_name: str | None
@@ -68,21 +77,11 @@ class _PersonFilters(TypedDict, total=False):
     person_seniorities: str | list[str] | None
     person_departments: str | list[str] | None
     person_job_functions: str | list[str] | None
-    company_names: str | list[str] | None
-    company_domains: str | list[str] | None
-    company_industries: str | list[str] | None
-    company_sizes: str | list[str] | None
-    company_locations: str | list[str] | None
 
-class _CompanyFilters(TypedDict, total=False):
+class _CompanyFilters(_CompanyFiltersOfBoth, total=False):
     """``Company.search`` filters, all optional and combined with AND; a list matches any of its values."""
 
-    company_names: str | list[str] | None
-    company_domains: str | list[str] | None
-    company_industries: str | list[str] | None
-    company_sizes: str | list[str] | None
     company_types: str | list[str] | None
-    company_locations: str | list[str] | None
     company_keywords: str | list[str] | None
 
 @final

@@ -32,14 +32,15 @@ def test_every_twin_has_one_docstring_and_a_derived_one() -> None:
 
 
 def stub_filters(name: str) -> set[str]:
-    """The keys of a filter TypedDict of the stub (stubtest does not look inside ``**filters: Unpack[...]``)."""
+    """The keys of a filter TypedDict of the stub, its bases' included (stubtest does not look inside
+    ``**filters: Unpack[...]``)."""
     import ast
 
     tree = ast.parse((ROOT / "python" / "amplemarket" / "_core.pyi").read_text())
     (cls,) = (node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name)
-    return {
-        node.target.id for node in cls.body if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-    }
+    own = {node.target.id for node in cls.body if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
+    bases = {base.id for base in cls.bases if isinstance(base, ast.Name) and base.id != "TypedDict"}
+    return own.union(*(stub_filters(base) for base in bases))
 
 
 def test_the_stub_filters_are_the_search_arguments() -> None:
