@@ -381,7 +381,13 @@ pub async fn enrich(
     let per_unique = RETRY_WATCH
         .scope(
             retry_watch(&tracker),
-            enrich_remembered(client, batch, &unique, timeout, &tracker),
+            Call {
+                client,
+                batch,
+                timeout,
+                tracker: &tracker,
+            }
+            .remembered(&unique),
         )
         .await?;
     tracker.report("done", unique.len());
@@ -396,207 +402,209 @@ pub async fn enrich(
         .collect())
 }
 
-/// `enrich_unique` through the client's memory: inputs the cache answers are not sent; the worst case of the
-/// others is held against the budget first (or the call refused); their results are stored, and the budget
-/// settled to what they can have cost.
-async fn enrich_remembered(
-    client: &Client,
-    batch: &Batch,
-    unique: &[Map<String, Value>],
+/// One `enrich` call on its way: where it sends, what, how long it waits for its jobs, and whom it tells.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    client: &'a Client,
+    batch: &'a Batch,
     timeout: Option<Duration>,
-    tracker: &Tracker,
-) -> Result<Vec<LeadOutcome>> {
-    let mut outcomes: Vec<Option<LeadOutcome>> =
-        memory::cached_results(client, batch.kind, &batch.options, unique, true)
-            .into_iter()
-            .map(|r| r.map(LeadOutcome::Result))
-            .collect();
-    let missing: Vec<usize> = (0..unique.len()).filter(|&i| outcomes[i].is_none()).collect();
-    let cached = unique.len() - missing.len();
-    if missing.is_empty() {
-        tracker.report("read from the cache", cached);
-        return Ok(outcomes.into_iter().flatten().collect());
-    }
-    let to_send: Vec<Map<String, Value>> = missing.iter().map(|&i| unique[i].clone()).collect();
-    let worst = memory::worst_per_input(batch.kind, &batch.options).times(to_send.len());
-    let what = format!("sending {} {}", to_send.len(), batch.kind.inputs());
-    let reservation = client.memory().reserve(batch.max_credits, worst, &what)?;
-    let sent = enrich_unique(client, batch, &to_send, timeout, tracker).await?;
-    let results: Vec<Option<Arc<EnrichmentResult>>> = sent
-        .iter()
-        .map(|o| match o {
-            LeadOutcome::Result(r) => Some(r.clone()),
-            _ => None,
-        })
-        .collect();
-    let cost = results
-        .iter()
-        .flatten()
-        .fold(Credits::ZERO, |c, r| c + memory::result_cost(r, &batch.options));
-    reservation.settle(cost);
-    memory::store_results(client, batch.kind, &batch.options, to_send, results);
-    let remembered = client.memory().cache().is_some();
-    for (i, o) in missing.into_iter().zip(sent) {
-        outcomes[i] = Some(match o {
-            LeadOutcome::Failed(why) if remembered => LeadOutcome::Failed(format!(
-                "{why}; the results already obtained are in the cache: the same call, run again, sends only the \
-                 inputs still missing"
-            )),
-            o => o,
-        });
-    }
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.expect("every input has an outcome"))
-        .collect())
+    tracker: &'a Tracker,
 }
 
-/// Submits distinct leads in chunks, waits for every job and reads the results: one outcome per lead.
-async fn enrich_unique(
-    client: &Client,
-    batch: &Batch,
-    unique: &[Map<String, Value>],
-    timeout: Option<Duration>,
-    tracker: &Tracker,
-) -> Result<Vec<LeadOutcome>> {
-    let chunks: Vec<&[Map<String, Value>]> = unique.chunks(batch.chunk.max(1)).collect();
-    let submitted = submit(client, batch, &chunks, tracker).await?;
-    // Per job: results produced so far (a lower bound while it runs: the first page) and its status.
-    let jobs: Vec<(&JobRef, usize)> = chunks
-        .iter()
-        .zip(&submitted)
-        .filter_map(|(chunk, s)| s.as_ref().ok().map(|job| (job, chunk.len())))
-        .collect();
-    let seen = parking_lot::Mutex::new(vec![(0usize, String::from("queued")); jobs.len()]);
-    tracker.report("waiting: queued", 0);
-    let waits = jobs.iter().enumerate().map(|(k, &(job, size))| {
-        let seen = &seen;
-        jobs::wait(client, job, timeout, move |s: &Snapshot| {
-            let (produced, phase) = {
-                let mut seen = seen.lock();
-                let produced = if s.done() { size } else { s.results.len().min(size) };
-                seen[k] = (seen[k].0.max(produced), s.status.clone());
-                let any_processing = seen.iter().any(|(_, st)| st == "processing");
-                let phase = if any_processing || seen.iter().all(|(_, st)| jobs::is_done(st)) {
-                    "waiting: processing"
-                } else {
-                    "waiting: queued"
-                };
-                (seen.iter().map(|(n, _)| n).sum(), phase)
-            };
-            tracker.report(phase, produced);
-        })
-    });
-    let mut outcomes = futures_util::future::join_all(waits).await.into_iter();
-    tracker.report("reading results", 0);
-    let mut read = 0;
-    let mut per_unique: Vec<LeadOutcome> = Vec::with_capacity(unique.len());
-    for (chunk, job) in chunks.iter().zip(&submitted) {
-        let job = match job {
-            Ok(job) => job,
-            Err(why) => {
-                per_unique.extend(chunk.iter().map(|_| LeadOutcome::Failed(why.clone())));
-                continue;
-            }
-        };
-        let failure = match outcomes.next().expect("one wait per job") {
-            Ok(_) => None,
-            Err(e @ Error::JobFailed { .. }) => Some(e.to_string()),
-            Err(e) => return Err(e),
-        };
-        let matched = match_results(batch.kind, chunk, all_results(client, job).await?);
-        for r in matched {
-            per_unique.push(match (r, &failure) {
-                (Some(r), _) => LeadOutcome::Result(r),
-                (None, Some(f)) => LeadOutcome::Failed(f.clone()),
-                (None, None) => LeadOutcome::Failed(format!("{job} returned no result for this input")),
+impl Call<'_> {
+    /// `unique` through the client's memory: inputs the cache answers are not sent; the worst case of the
+    /// others is held against the budget first (or the call refused); their results are stored, and the budget
+    /// settled to what they can have cost.
+    async fn remembered(self, unique: &[Map<String, Value>]) -> Result<Vec<LeadOutcome>> {
+        let Call {
+            client, batch, tracker, ..
+        } = self;
+        let mut outcomes: Vec<Option<LeadOutcome>> =
+            memory::cached_results(client, batch.kind, &batch.options, unique, true)
+                .into_iter()
+                .map(|r| r.map(LeadOutcome::Result))
+                .collect();
+        let missing: Vec<usize> = (0..unique.len()).filter(|&i| outcomes[i].is_none()).collect();
+        let cached = unique.len() - missing.len();
+        if missing.is_empty() {
+            tracker.report("read from the cache", cached);
+            return Ok(outcomes.into_iter().flatten().collect());
+        }
+        let to_send: Vec<Map<String, Value>> = missing.iter().map(|&i| unique[i].clone()).collect();
+        let worst = memory::worst_per_input(batch.kind, &batch.options).times(to_send.len());
+        let what = format!("sending {} {}", to_send.len(), batch.kind.inputs());
+        let reservation = client.memory().reserve(batch.max_credits, worst, &what)?;
+        let sent = self.unique(&to_send).await?;
+        let results: Vec<Option<Arc<EnrichmentResult>>> = sent
+            .iter()
+            .map(|o| match o {
+                LeadOutcome::Result(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        let cost = results
+            .iter()
+            .flatten()
+            .fold(Credits::ZERO, |c, r| c + memory::result_cost(r, &batch.options));
+        reservation.settle(cost);
+        memory::store_results(client, batch.kind, &batch.options, to_send, results);
+        let remembered = client.memory().cache().is_some();
+        for (i, o) in missing.into_iter().zip(sent) {
+            outcomes[i] = Some(match o {
+                LeadOutcome::Failed(why) if remembered => LeadOutcome::Failed(format!(
+                    "{why}; the results already obtained are in the cache: the same call, run again, sends only the \
+                     inputs still missing"
+                )),
+                o => o,
             });
         }
-        read += chunk.len();
-        tracker.report("reading results", read);
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.expect("every input has an outcome"))
+            .collect())
     }
-    Ok(per_unique)
-}
 
-/// Starts one job per chunk: its id, or why its leads were not enriched. A chunk that fails does not lose the
-/// jobs already started (their leads still get their results); when no job starts at all, the first error is
-/// returned as is. A creation is not repeated where it may have reached the server (see `jobs::create`): those
-/// leads come back `failed` with an error saying so, never charged twice.
-async fn submit(
-    client: &Client,
-    batch: &Batch,
-    chunks: &[&[Map<String, Value>]],
-    tracker: &Tracker,
-) -> Result<Vec<std::result::Result<JobRef, String>>> {
-    let mut submitted = Vec::with_capacity(chunks.len());
-    let mut first_error: Option<Error> = None;
-    let mut sent = 0;
-    for chunk in chunks {
-        tracker.report("submitting", sent);
-        sent += chunk.len();
-        // A refusal (bad key, no credits…) would refuse the next chunks too: they are not sent.
-        if let Some(e) = first_error.as_ref().filter(|e| refused(e)) {
-            submitted.push(Err(format!("not submitted: an earlier request was refused: {e}")));
-            continue;
-        }
-        match create_within_limit(client, batch, chunk, tracker).await {
-            Ok(job) => submitted.push(Ok(job.job)),
-            Err(Error::Closed) => return Err(Error::Closed),
-            Err(e) => {
-                submitted.push(Err(format!("the request that carried this input failed: {e}")));
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    tracker.report("submitting", sent);
-    match first_error {
-        Some(e) if submitted.iter().all(|s| s.is_err()) => Err(e),
-        _ => Ok(submitted),
-    }
-}
-
-/// Creates one job. An email validation over the account's hourly limit (429) is waited out here, however long
-/// the server says, showing so in the progress: the limit is the account's, so the caller has nothing to fix.
-async fn create_within_limit(
-    client: &Client,
-    batch: &Batch,
-    chunk: &[Map<String, Value>],
-    tracker: &Tracker,
-) -> Result<Snapshot> {
-    let key = batch.keys.as_ref().map(|k| k.key(batch.kind, &batch.options, chunk));
-    if let (Some(keys), Some(key)) = (&batch.keys, &key) {
-        if let Some(id) = keys.known.get(key) {
-            // Started by an earlier attempt: re-attach to it instead of sending its inputs again.
-            return jobs::get(client, &JobRef::new(batch.kind, id.clone()), Some(1)).await;
-        }
-    }
-    loop {
-        match jobs::create(client, batch.kind, chunk, batch.options.clone(), key.clone()).await {
-            Ok(snap) => {
-                if let (Some(keys), Some(key)) = (&batch.keys, &key) {
-                    if let Some(f) = &keys.on_created {
-                        f(key, &snap.job.id);
-                    }
+    /// Submits distinct leads in chunks, waits for every job and reads the results: one outcome per lead.
+    async fn unique(self, unique: &[Map<String, Value>]) -> Result<Vec<LeadOutcome>> {
+        let Call {
+            client,
+            batch,
+            timeout,
+            tracker,
+        } = self;
+        let chunks: Vec<&[Map<String, Value>]> = unique.chunks(batch.chunk.max(1)).collect();
+        let submitted = self.submit(&chunks).await?;
+        // Per job: results produced so far (a lower bound while it runs: the first page) and its status.
+        let jobs: Vec<(&JobRef, usize)> = chunks
+            .iter()
+            .zip(&submitted)
+            .filter_map(|(chunk, s)| s.as_ref().ok().map(|job| (job, chunk.len())))
+            .collect();
+        let seen = parking_lot::Mutex::new(vec![(0usize, String::from("queued")); jobs.len()]);
+        tracker.report("waiting: queued", 0);
+        let waits = jobs.iter().enumerate().map(|(k, &(job, size))| {
+            let seen = &seen;
+            jobs::wait(client, job, timeout, move |s: &Snapshot| {
+                let (produced, phase) = {
+                    let mut seen = seen.lock();
+                    let produced = if s.done() { size } else { s.results.len().min(size) };
+                    seen[k] = (seen[k].0.max(produced), s.status.clone());
+                    let any_processing = seen.iter().any(|(_, st)| st == "processing");
+                    let phase = if any_processing || seen.iter().all(|(_, st)| jobs::is_done(st)) {
+                        "waiting: processing"
+                    } else {
+                        "waiting: queued"
+                    };
+                    (seen.iter().map(|(n, _)| n).sum(), phase)
+                };
+                tracker.report(phase, produced);
+            })
+        });
+        let mut outcomes = futures_util::future::join_all(waits).await.into_iter();
+        tracker.report("reading results", 0);
+        let mut read = 0;
+        let mut per_unique: Vec<LeadOutcome> = Vec::with_capacity(unique.len());
+        for (chunk, job) in chunks.iter().zip(&submitted) {
+            let job = match job {
+                Ok(job) => job,
+                Err(why) => {
+                    per_unique.extend(chunk.iter().map(|_| LeadOutcome::Failed(why.clone())));
+                    continue;
                 }
-                return Ok(snap);
+            };
+            let failure = match outcomes.next().expect("one wait per job") {
+                Ok(_) => None,
+                Err(e @ Error::JobFailed { .. }) => Some(e.to_string()),
+                Err(e) => return Err(e),
+            };
+            let matched = match_results(batch.kind, chunk, all_results(client, job).await?);
+            for r in matched {
+                per_unique.push(match (r, &failure) {
+                    (Some(r), _) => LeadOutcome::Result(r),
+                    (None, Some(f)) => LeadOutcome::Failed(f.clone()),
+                    (None, None) => LeadOutcome::Failed(format!("{job} returned no result for this input")),
+                });
             }
-            Err(Error::Status(s)) if s.status == 429 && batch.kind == Kind::Emails => {
-                let wait = s
-                    .retry_after
-                    .unwrap_or(Duration::from_secs(60))
-                    .max(Duration::from_secs(1));
-                tracker.phase(&format!(
-                    "waiting: hourly validation limit, {:.0} s",
-                    wait.as_secs_f64().ceil()
-                ));
-                client
-                    .unless_closed(async {
-                        tokio::time::sleep(wait).await;
-                        Ok(())
-                    })
-                    .await?;
+            read += chunk.len();
+            tracker.report("reading results", read);
+        }
+        Ok(per_unique)
+    }
+
+    /// Starts one job per chunk: its id, or why its leads were not enriched. A chunk that fails does not lose the
+    /// jobs already started (their leads still get their results); when no job starts at all, the first error is
+    /// returned as is. A creation is not repeated where it may have reached the server (see `jobs::create`): those
+    /// leads come back `failed` with an error saying so, never charged twice.
+    async fn submit(self, chunks: &[&[Map<String, Value>]]) -> Result<Vec<std::result::Result<JobRef, String>>> {
+        let tracker = self.tracker;
+        let mut submitted = Vec::with_capacity(chunks.len());
+        let mut first_error: Option<Error> = None;
+        let mut sent = 0;
+        for chunk in chunks {
+            tracker.report("submitting", sent);
+            sent += chunk.len();
+            // A refusal (bad key, no credits…) would refuse the next chunks too: they are not sent.
+            if let Some(e) = first_error.as_ref().filter(|e| refused(e)) {
+                submitted.push(Err(format!("not submitted: an earlier request was refused: {e}")));
+                continue;
             }
-            other => return other,
+            match self.create_within_limit(chunk).await {
+                Ok(job) => submitted.push(Ok(job.job)),
+                Err(Error::Closed) => return Err(Error::Closed),
+                Err(e) => {
+                    submitted.push(Err(format!("the request that carried this input failed: {e}")));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        tracker.report("submitting", sent);
+        match first_error {
+            Some(e) if submitted.iter().all(|s| s.is_err()) => Err(e),
+            _ => Ok(submitted),
+        }
+    }
+
+    /// Creates one job. An email validation over the account's hourly limit (429) is waited out here, however long
+    /// the server says, showing so in the progress: the limit is the account's, so the caller has nothing to fix.
+    async fn create_within_limit(self, chunk: &[Map<String, Value>]) -> Result<Snapshot> {
+        let Call {
+            client, batch, tracker, ..
+        } = self;
+        let key = batch.keys.as_ref().map(|k| k.key(batch.kind, &batch.options, chunk));
+        if let (Some(keys), Some(key)) = (&batch.keys, &key) {
+            if let Some(id) = keys.known.get(key) {
+                // Started by an earlier attempt: re-attach to it instead of sending its inputs again.
+                return jobs::get(client, &JobRef::new(batch.kind, id.clone()), Some(1)).await;
+            }
+        }
+        loop {
+            match jobs::create(client, batch.kind, chunk, batch.options.clone(), key.clone()).await {
+                Ok(snap) => {
+                    if let (Some(keys), Some(key)) = (&batch.keys, &key) {
+                        if let Some(f) = &keys.on_created {
+                            f(key, &snap.job.id);
+                        }
+                    }
+                    return Ok(snap);
+                }
+                Err(Error::Status(s)) if s.status == 429 && batch.kind == Kind::Emails => {
+                    let wait = s
+                        .retry_after
+                        .unwrap_or(Duration::from_secs(60))
+                        .max(Duration::from_secs(1));
+                    tracker.phase(&format!(
+                        "waiting: hourly validation limit, {:.0} s",
+                        wait.as_secs_f64().ceil()
+                    ));
+                    client
+                        .unless_closed(async {
+                            tokio::time::sleep(wait).await;
+                            Ok(())
+                        })
+                        .await?;
+                }
+                other => return other,
+            }
         }
     }
 }
