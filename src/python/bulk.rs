@@ -27,9 +27,15 @@ use crate::core::{Error, Result};
 /// ``error`` that query met; ``query`` is the query as given.
 #[pyclass(frozen, module = "amplemarket._core", name = "FindResult")]
 pub struct PyFindResult {
+    #[pyo3(get)]
     query: Py<PyAny>,
+    #[pyo3(get)]
     person: Option<Py<PyPerson>>,
+    /// The exception this query met, or ``None``.
+    #[pyo3(get)]
     error: Option<Py<PyAny>>,
+    /// Whether the client's result cache gave this answer (nothing was sent for it).
+    #[pyo3(get)]
     from_cache: bool,
 }
 
@@ -67,33 +73,12 @@ impl PyFindResult {
         Bound<'py, PyType>,
         (Py<PyAny>, Option<Py<PyPerson>>, Option<Py<PyAny>>, bool),
     ) {
-        let py = slf.py();
-        let me = slf.get();
-        (
-            slf.get_type(),
-            (me.query(py), me.person(py), me.error(py), me.from_cache),
-        )
+        let (py, me) = (slf.py(), slf.get());
+        let person = me.person.as_ref().map(|p| p.clone_ref(py));
+        let error = me.error.as_ref().map(|e| e.clone_ref(py));
+        (slf.get_type(), (me.query.clone_ref(py), person, error, me.from_cache))
     }
 
-    /// Whether the client's result cache gave this answer (nothing was sent for it).
-    #[getter(from_cache)]
-    fn is_from_cache(&self) -> bool {
-        self.from_cache
-    }
-
-    #[getter]
-    fn query(&self, py: Python<'_>) -> Py<PyAny> {
-        self.query.clone_ref(py)
-    }
-    #[getter]
-    fn person(&self, py: Python<'_>) -> Option<Py<PyPerson>> {
-        self.person.as_ref().map(|p| p.clone_ref(py))
-    }
-    /// The exception this query met, or ``None``.
-    #[getter]
-    fn error(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.error.as_ref().map(|e| e.clone_ref(py))
-    }
     /// ``True`` when the query ran without error (whether or not someone matched).
     #[getter]
     fn ok(&self) -> bool {
@@ -103,7 +88,7 @@ impl PyFindResult {
     fn unwrap(&self, py: Python<'_>) -> PyResult<Option<Py<PyPerson>>> {
         match &self.error {
             Some(e) => Err(PyErr::from_value(e.bind(py).clone())),
-            None => Ok(self.person(py)),
+            None => Ok(self.person.as_ref().map(|p| p.clone_ref(py))),
         }
     }
     fn __repr__(&self, py: Python<'_>) -> String {
