@@ -3,7 +3,7 @@
 import os
 import pathlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, Literal, ParamSpec, TypeVar, final, overload
+from typing import Any, ClassVar, Final, Generic, Literal, ParamSpec, TypeVar, final, overload
 
 from typing_extensions import Self, TypedDict, Unpack
 
@@ -94,14 +94,10 @@ class RateLimits:
     def __new__(
         cls, requests: int | None = 500, search: int | None = 30, per: float = 60.0, burst: int | None = None
     ) -> RateLimits: ...
-    @property
-    def requests(self) -> int | None: ...
-    @property
-    def search(self) -> int | None: ...
-    @property
-    def per(self) -> float: ...
-    @property
-    def burst(self) -> int | None: ...
+    requests: Final[int | None]
+    search: Final[int | None]
+    per: Final[float]
+    burst: Final[int | None]
     def share(self, n: int) -> RateLimits:
         """The share of one of ``n`` clients running at once under these limits (the tasks of a Spark or Dask job):
         each limit divided by ``n`` (at least 1), with ``burst=1``, so that together they stay under the whole.
@@ -164,31 +160,22 @@ class Client:
         trust_idempotency_key: bool | None = None,
     ) -> Client:
         """A copy with some settings changed, sharing this client's connection pool."""
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def timeout(self) -> float:
-        """Seconds per attempt (``inf`` for none)."""
-    @property
-    def max_retries(self) -> int: ...
-    @property
-    def trust_idempotency_key(self) -> bool:
-        """Whether enrichment requests cut short are repeated with their ``Idempotency-Key``."""
-    @property
-    def cache(self) -> Cache | None:
-        """The client's result cache, or ``None``."""
-    @property
-    def max_credits(self) -> dict[str, float] | None:
-        """The client's ``max_credits`` (``{"email": ..., "phone": ...}``, ``inf`` where not capped), or ``None``."""
-    @property
-    def spent(self) -> dict[str, float] | None:
-        """What the client's calls have spent at most so far (a call's worst case until its answers are in, then what
-        those answers can have cost), counted when it has ``max_credits``; ``None`` otherwise.
-        """
-    @property
-    def rate_limit(self) -> RateLimits | None: ...
-    @property
-    def closed(self) -> bool: ...
+    base_url: Final[str]
+    timeout: Final[float]
+    """Seconds per attempt (``inf`` for none)."""
+    max_retries: Final[int]
+    trust_idempotency_key: Final[bool]
+    """Whether enrichment requests cut short are repeated with their ``Idempotency-Key``."""
+    cache: Final[Cache | None]
+    """The client's result cache, or ``None``."""
+    max_credits: Final[dict[str, float] | None]
+    """The client's ``max_credits`` (``{"email": ..., "phone": ...}``, ``inf`` where not capped), or ``None``."""
+    spent: Final[dict[str, float] | None]
+    """What the client's calls have spent at most so far (a call's worst case until its answers are in, then what
+    those answers can have cost), counted when it has ``max_credits``; ``None`` otherwise.
+    """
+    rate_limit: Final[RateLimits | None]
+    closed: Final[bool]
     def __reduce__(self) -> tuple[Callable[[dict[str, Any]], Client], tuple[dict[str, Any]]]:
         """Pickles as its configuration without the API key: the key is read again where the client is unpickled,
         from ``AMPLEMARKET_API_KEY`` there, and must be the same key (its last four characters are compared).
@@ -267,107 +254,86 @@ def check_lead(lead: Mapping[str, Any]) -> dict[str, str]:
     raises ``InvalidInputError`` saying what is wrong (``TypeError`` for something that is not a mapping).
     """
 
-class _Model:
-    """What the API's objects share: the server's exact JSON, read field by field; equal when their JSON is."""
+class _Json:
+    """What objects made of the server's JSON share: ``to_json()`` and back, and pickling through it."""
 
-    FIELDS: ClassVar[tuple[str, ...]]
-    """The names of this class's fields, in the API's order."""
-
-    @property
-    def id(self) -> str | None:
-        """The API's id of this object."""
-    @property
-    def object(self) -> str | None:
-        """The API's name for this kind of object: ``"person"``, ``"company"``, ``"phone_number"``…"""
-    def to_dict(self) -> dict[str, Any]:
-        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
     def to_json(self) -> str:
         """``to_dict()`` as JSON text."""
     @classmethod
     def from_json(cls, text: str) -> Self:
         """Rebuilds an object from ``to_json()`` output (used by pickle)."""
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+class _Result(_Json):
+    """What the results of jobs share."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``)."""
+    from_cache: Final[bool]
+    """Whether the client's result cache gave this result (nothing was sent for it)."""
+
+class _Model(_Json):
+    """What the API's objects share: the server's exact JSON, read field by field; equal when their JSON is."""
+
+    FIELDS: ClassVar[tuple[str, ...]]
+    """The names of this class's fields, in the API's order."""
+
+    id: Final[str | None]
+    """The API's id of this object."""
+    object: Final[str | None]
+    """The API's name for this kind of object: ``"person"``, ``"company"``, ``"phone_number"``…"""
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the JSON the server sent, as Python objects, unknown fields included."""
     def __hash__(self) -> int: ...
 
 @final
 class PhoneNumber(_Model):
     """A revealed phone number."""
 
-    @property
-    def number(self) -> str | None:
-        """The number, such as ``"+1 123456789"``."""
-    @property
-    def type(self) -> str | None:
-        """``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``."""
-    @property
-    def source(self) -> str | None: ...
+    number: Final[str | None]
+    """The number, such as ``"+1 123456789"``."""
+    type: Final[str | None]
+    """``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``."""
+    source: Final[str | None]
 
 @final
 class Company(_Model):
     """A company as the API returns it."""
 
-    @property
-    def name(self) -> str | None: ...
-    @property
-    def linkedin_url(self) -> str | None: ...
-    @property
-    def website(self) -> str | None: ...
-    @property
-    def overview(self) -> str | None: ...
-    @property
-    def logo_url(self) -> str | None: ...
-    @property
-    def founded_year(self) -> int | None: ...
-    @property
-    def traffic_rank(self) -> int | None: ...
-    @property
-    def sic_codes(self) -> list[int] | None: ...
-    @property
-    def naics_codes(self) -> list[int] | None: ...
-    @property
-    def type(self) -> str | None:
-        """Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``."""
-    @property
-    def total_funding(self) -> int | None: ...
-    @property
-    def latest_funding_stage(self) -> str | None: ...
-    @property
-    def latest_funding_date(self) -> str | None: ...
-    @property
-    def keywords(self) -> list[str] | None: ...
-    @property
-    def estimated_number_of_employees(self) -> int | None: ...
-    @property
-    def followers(self) -> int | None:
-        """Followers on LinkedIn."""
-    @property
-    def size(self) -> str | None:
-        """Self-reported size, such as ``"201-500 employees"``."""
-    @property
-    def industry(self) -> str | None: ...
-    @property
-    def location(self) -> str | None: ...
-    @property
-    def location_details(self) -> dict[str, Any] | None: ...
-    @property
-    def locations(self) -> list[dict[str, Any]] | None:
-        """A list of location dicts (``address``, ``is_primary``, ``country``)."""
-    @property
-    def is_b2b(self) -> bool | None: ...
-    @property
-    def is_b2c(self) -> bool | None: ...
-    @property
-    def technologies(self) -> list[str] | None: ...
-    @property
-    def department_headcount(self) -> dict[str, int] | None:
-        """Headcount by department, a dict of name to count."""
-    @property
-    def job_function_headcount(self) -> dict[str, int] | None: ...
-    @property
-    def estimated_revenue(self) -> str | None:
-        """Estimated annual revenue, such as ``"$10M-$50M"``."""
-    @property
-    def revenue(self) -> int | None: ...
+    name: Final[str | None]
+    linkedin_url: Final[str | None]
+    website: Final[str | None]
+    overview: Final[str | None]
+    logo_url: Final[str | None]
+    founded_year: Final[int | None]
+    traffic_rank: Final[int | None]
+    sic_codes: Final[list[int] | None]
+    naics_codes: Final[list[int] | None]
+    type: Final[str | None]
+    """Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``."""
+    total_funding: Final[int | None]
+    latest_funding_stage: Final[str | None]
+    latest_funding_date: Final[str | None]
+    keywords: Final[list[str] | None]
+    estimated_number_of_employees: Final[int | None]
+    followers: Final[int | None]
+    """Followers on LinkedIn."""
+    size: Final[str | None]
+    """Self-reported size, such as ``"201-500 employees"``."""
+    industry: Final[str | None]
+    location: Final[str | None]
+    location_details: Final[dict[str, Any] | None]
+    locations: Final[list[dict[str, Any]] | None]
+    """A list of location dicts (``address``, ``is_primary``, ``country``)."""
+    is_b2b: Final[bool | None]
+    is_b2c: Final[bool | None]
+    technologies: Final[list[str] | None]
+    department_headcount: Final[dict[str, int] | None]
+    """Headcount by department, a dict of name to count."""
+    job_function_headcount: Final[dict[str, int] | None]
+    estimated_revenue: Final[str | None]
+    """Estimated annual revenue, such as ``"$10M-$50M"``."""
+    revenue: Final[int | None]
     def _repr_html_(self) -> str:
         """The card Jupyter shows, drawn by `amplemarket._display`."""
     @staticmethod
@@ -428,50 +394,31 @@ class Company(_Model):
 class Person(_Model):
     """A person (a B2B contact) as the API returns it."""
 
-    @property
-    def name(self) -> str | None: ...
-    @property
-    def first_name(self) -> str | None: ...
-    @property
-    def last_name(self) -> str | None: ...
-    @property
-    def linkedin_url(self) -> str | None: ...
-    @property
-    def email(self) -> str | None:
-        """The email address, when revealed (``reveal_email=True``)."""
-    @property
-    def gender(self) -> str | None:
-        """``"male"``, ``"female"``, or another value the API adds later."""
-    @property
-    def title(self) -> str | None: ...
-    @property
-    def headline(self) -> str | None: ...
-    @property
-    def about(self) -> str | None: ...
-    @property
-    def current_position_start_date(self) -> str | None: ...
-    @property
-    def current_position_description(self) -> str | None: ...
-    @property
-    def location(self) -> str | None: ...
-    @property
-    def image_url(self) -> str | None: ...
-    @property
-    def location_details(self) -> dict[str, Any] | None:
-        """``{"city": ..., "state": ..., "country": ...}``."""
-    @property
-    def experiences(self) -> list[dict[str, Any]] | None:
-        """A list of experience dicts (company, title, dates…)."""
-    @property
-    def educations(self) -> list[dict[str, Any]] | None: ...
-    @property
-    def languages(self) -> list[dict[str, Any]] | None: ...
-    @property
-    def phone_numbers(self) -> list[PhoneNumber] | None:
-        """The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise."""
-    @property
-    def company(self) -> Company | None:
-        """The company the person works for now."""
+    name: Final[str | None]
+    first_name: Final[str | None]
+    last_name: Final[str | None]
+    linkedin_url: Final[str | None]
+    email: Final[str | None]
+    """The email address, when revealed (``reveal_email=True``)."""
+    gender: Final[str | None]
+    """``"male"``, ``"female"``, or another value the API adds later."""
+    title: Final[str | None]
+    headline: Final[str | None]
+    about: Final[str | None]
+    current_position_start_date: Final[str | None]
+    current_position_description: Final[str | None]
+    location: Final[str | None]
+    image_url: Final[str | None]
+    location_details: Final[dict[str, Any] | None]
+    """``{"city": ..., "state": ..., "country": ...}``."""
+    experiences: Final[list[dict[str, Any]] | None]
+    """A list of experience dicts (company, title, dates…)."""
+    educations: Final[list[dict[str, Any]] | None]
+    languages: Final[list[dict[str, Any]] | None]
+    phone_numbers: Final[list[PhoneNumber] | None]
+    """The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise."""
+    company: Final[Company | None]
+    """The company the person works for now."""
     def _repr_html_(self) -> str:
         """The card Jupyter shows, drawn by `amplemarket._display`."""
     @staticmethod
@@ -572,89 +519,56 @@ class FindResult:
         cls, query: Any, person: Person | None = None, error: BaseException | None = None, from_cache: bool = False
     ) -> FindResult:
         """Built by ``find_many``; public so results pickle (back from a worker process) and can be faked in tests."""
-    @property
-    def from_cache(self) -> bool:
-        """Whether the client's result cache gave this answer (nothing was sent for it)."""
-    @property
-    def query(self) -> Any: ...
-    @property
-    def person(self) -> Person | None: ...
-    @property
-    def error(self) -> BaseException | None:
-        """The exception this query met, or ``None``."""
-    @property
-    def ok(self) -> bool:
-        """``True`` when the query ran without error (whether or not someone matched)."""
+    from_cache: Final[bool]
+    """Whether the client's result cache gave this answer (nothing was sent for it)."""
+    query: Final[Any]
+    person: Final[Person | None]
+    error: Final[BaseException | None]
+    """The exception this query met, or ``None``."""
+    ok: Final[bool]
+    """``True`` when the query ran without error (whether or not someone matched)."""
     def unwrap(self) -> Person | None:
         """The person (or ``None``), raising this query's error if it had one."""
 
 @final
-class EnrichmentResult:
+class EnrichmentResult(_Result):
     """One result of an enrichment job: the input's echoed fields, a ``status`` (``enriched``, ``not_found``,
     ``gdpr_removed``, or a value the API adds later; ``invalid`` / ``failed`` for inputs this SDK could not send or
     whose job failed, with ``error`` saying why) and the ``person`` (people) or ``company`` (companies) when
     enriched.
     """
 
-    @property
-    def id(self) -> int | None:
-        """ID of the result (``None`` for results made by this SDK)."""
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def person(self) -> Person | None:
-        """The enriched person, when ``status`` is ``enriched``."""
-    @property
-    def company(self) -> Company | None:
-        """The enriched company of a company enrichment; for a person, the company they work for."""
-    @property
-    def domain(self) -> str | None: ...
-    @property
-    def from_cache(self) -> bool:
-        """Whether the client's result cache gave this result (nothing was sent for it)."""
-    @property
-    def error(self) -> str | None:
-        """Why this SDK could not send the lead (``invalid``) or its job failed (``failed``)."""
-    @property
-    def lead(self) -> dict[str, Any]:
-        """The lead fields as echoed, a dict."""
-    @property
-    def email(self) -> str | None: ...
-    @property
-    def linkedin_id(self) -> str | None: ...
-    @property
-    def linkedin_url(self) -> str | None: ...
-    @property
-    def company_domain(self) -> str | None: ...
-    @property
-    def company_name(self) -> str | None: ...
-    @property
-    def name(self) -> str | None: ...
-    @property
-    def title(self) -> str | None: ...
-    def to_dict(self) -> dict[str, Any]:
-        """The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``)."""
-    def to_json(self) -> str:
-        """``to_dict()`` as JSON text."""
-    @classmethod
-    def from_json(cls, text: str) -> EnrichmentResult:
-        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
-    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+    id: Final[int | None]
+    """ID of the result (``None`` for results made by this SDK)."""
+    status: Final[str | None]
+    person: Final[Person | None]
+    """The enriched person, when ``status`` is ``enriched``."""
+    company: Final[Company | None]
+    """The enriched company of a company enrichment; for a person, the company they work for."""
+    domain: Final[str | None]
+    error: Final[str | None]
+    """Why this SDK could not send the lead (``invalid``) or its job failed (``failed``)."""
+    lead: Final[dict[str, Any]]
+    """The lead fields as echoed, a dict."""
+    email: Final[str | None]
+    linkedin_id: Final[str | None]
+    linkedin_url: Final[str | None]
+    company_domain: Final[str | None]
+    company_name: Final[str | None]
+    name: Final[str | None]
+    title: Final[str | None]
 
 class _Job:
     """What a job on the server (an enrichment or an email validation) does."""
 
-    @property
-    def status(self) -> str:
-        """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later),
-        as of the last call.
-        """
-    @property
-    def done(self) -> bool:
-        """Whether the job has ended (anything but ``queued`` and ``processing``)."""
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        """The server's ``_errors`` for a job in ``error``."""
+    status: Final[str]
+    """``queued``, ``processing``, ``completed``, ``canceled``, ``error`` (or a value the API adds later),
+    as of the last call.
+    """
+    done: Final[bool]
+    """Whether the job has ended (anything but ``queued`` and ``processing``)."""
+    errors: Final[list[dict[str, Any]]]
+    """The server's ``_errors`` for a job in ``error``."""
     def refresh(self) -> Self:
         """Fetches the current status."""
     refresh_async = _awaitable(refresh)
@@ -722,11 +636,9 @@ class EnrichmentJob(_Job):
         ``"person"`` (the default) or ``"company"``: the two kinds of job are numbered apart.
         """
     get_async = _awaitable(get)
-    @property
-    def id(self) -> int: ...
-    @property
-    def kind(self) -> Literal["person", "company"]:
-        """``"person"`` or ``"company"``: what the job enriches (the server's ``object``)."""
+    id: Final[int]
+    kind: Final[Literal["person", "company"]]
+    """``"person"`` or ``"company"``: what the job enriches (the server's ``object``)."""
     def results(self, page_size: int = 100) -> ResultsIterator:
         """Streams every result of a finished (completed, canceled or failed) job, fetching the next page while
         the current one is read.
@@ -767,9 +679,8 @@ class Results(Sequence[_R], Generic[_R]):
     def __iter__(self) -> Iterator[_R]: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
-    @property
-    def _source(self) -> Any:
-        """The table given as input (a collected LazyFrame's DataFrame), or ``None`` for dicts."""
+    _source: Final[Any]
+    """The table given as input (a collected LazyFrame's DataFrame), or ``None`` for dicts."""
     def _result_columns(self) -> ArrowTable:
         """The result columns alone, named as beside the input's columns, to join to the input frame."""
     def index(self, value: object, start: int = 0, stop: int | None = None) -> int:
@@ -801,13 +712,10 @@ class ArrowTable:
         """"""
     def __arrow_c_schema__(self) -> object:
         """"""
-    @property
-    def column_names(self) -> list[str]:
-        """The names of the columns, in order."""
-    @property
-    def num_rows(self) -> int: ...
-    @property
-    def num_columns(self) -> int: ...
+    column_names: Final[list[str]]
+    """The names of the columns, in order."""
+    num_rows: Final[int]
+    num_columns: Final[int]
     def __len__(self) -> int: ...
     def to_pydict(self) -> dict[str, list[Any]]:
         """Each column as a list of Python values (``str``, ``int``, ``float``, ``bool``, ``datetime.date``, lists,
@@ -819,17 +727,12 @@ class _Page(Generic[_R]):
 
     @property
     def results(self) -> list[_R]: ...
-    @property
-    def page(self) -> int: ...
-    @property
-    def page_size(self) -> int: ...
-    @property
-    def total_pages(self) -> int: ...
-    @property
-    def total(self) -> int: ...
-    @property
-    def has_next_page(self) -> bool:
-        """Whether ``next_page()`` has a page to fetch."""
+    page: Final[int]
+    page_size: Final[int]
+    total_pages: Final[int]
+    total: Final[int]
+    has_next_page: Final[bool]
+    """Whether ``next_page()`` has a page to fetch."""
     def next_page(self) -> Self | None:
         """The following page, or ``None`` after the last one."""
     next_page_async = _awaitable(next_page)
@@ -902,11 +805,9 @@ class SandboxServer:
         companies: int | None = None,
         settings: dict[str, Any] | None = None,
     ) -> SandboxServer: ...
-    @property
-    def url(self) -> str:
-        """The base URL, such as `http://127.0.0.1:49152`."""
-    @property
-    def running(self) -> bool: ...
+    url: Final[str]
+    """The base URL, such as `http://127.0.0.1:49152`."""
+    running: Final[bool]
     def stop(self) -> None:
         """Stops the server and closes its connections; idempotent."""
     def settings(self) -> dict[str, Any]:
@@ -938,34 +839,18 @@ def sandbox_default_settings() -> dict[str, Any]:
     """The settings a new sandbox starts with."""
 
 @final
-class ValidationResult:
+class ValidationResult(_Result):
     """The outcome of one email's validation: ``email``, ``result`` (``deliverable``, ``risky``, ``unknown``,
     ``undeliverable``, or a value the API adds later), ``catch_all`` (whether the domain accepts any address) and
     ``status``: ``validated`` for an answer of the server, ``invalid`` for text that is not an email address (not
     sent, not charged), ``failed`` when its request failed; ``error`` says why for the last two.
     """
 
-    @property
-    def email(self) -> str | None: ...
-    @property
-    def result(self) -> str | None: ...
-    @property
-    def catch_all(self) -> bool | None: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def from_cache(self) -> bool:
-        """Whether the client's result cache gave this result (nothing was sent for it)."""
-    @property
-    def error(self) -> str | None: ...
-    def to_dict(self) -> dict[str, Any]:
-        """The result exactly as the server sent it (or as this SDK made it, for ``invalid`` / ``failed``)."""
-    def to_json(self) -> str:
-        """``to_dict()`` as JSON text."""
-    @classmethod
-    def from_json(cls, text: str) -> ValidationResult:
-        """Rebuilds an object from ``to_json()`` output (used by pickle)."""
-    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+    email: Final[str | None]
+    result: Final[str | None]
+    catch_all: Final[bool | None]
+    status: Final[str]
+    error: Final[str | None]
 
 @final
 class EmailValidation(_Job):
@@ -1013,9 +898,8 @@ class EmailValidation(_Job):
         ``timeout`` (seconds) bounds the wait for each request once started.
         """
     validate_many_async = _awaitable(validate_many)
-    @property
-    def id(self) -> str:
-        """The id the server gave (a uuid)."""
+    id: Final[str]
+    """The id the server gave (a uuid)."""
     def results(self, page_size: int = 100) -> ValidationResultsIterator:
         """Streams every result of a finished (completed, canceled or failed) job, fetching the next page while
         the current one is read.
@@ -1048,9 +932,8 @@ class Cache:
         not_found_ttl: float = 86400.0,
         search_ttl: float = 3600.0,
     ) -> Cache: ...
-    @property
-    def path(self) -> pathlib.Path:
-        """Where the file is."""
+    path: Final[pathlib.Path]
+    """Where the file is."""
     def stats(self) -> dict[str, Any]:
         """``entries`` and ``bytes`` of the file, and this process's ``hits``, ``misses``, ``requests_saved`` and
         ``credits_saved`` (the worst-case credits the answers from the cache would have cost).
@@ -1076,18 +959,12 @@ class Estimate:
     1 per revealed email, 1 phone credit per revealed phone number set, 1 email credit per validated email).
     """
 
-    @property
-    def rows(self) -> int: ...
-    @property
-    def invalid(self) -> int: ...
-    @property
-    def distinct(self) -> int: ...
-    @property
-    def cached(self) -> int: ...
-    @property
-    def to_send(self) -> int: ...
-    @property
-    def credits(self) -> dict[str, float]: ...
+    rows: Final[int]
+    invalid: Final[int]
+    distinct: Final[int]
+    cached: Final[int]
+    to_send: Final[int]
+    credits: Final[dict[str, float]]
     def to_dict(self) -> dict[str, Any]:
         """Every number as a dict."""
 

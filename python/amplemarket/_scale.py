@@ -14,9 +14,12 @@ import sys
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from amplemarket._core import Client, RateLimits, _empty_results, _enrich_keyed
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: The environment variable a task reads its key from unless ``api_key`` is a callable.
 KEY_VARIABLE = "AMPLEMARKET_API_KEY"
@@ -91,39 +94,52 @@ class TaskSettings:
         )
 
 
+class TaskOptions(TypedDict, total=False):
+    """The options ``enrich`` and ``find`` share (each is described in ``Engine.enrich``)."""
+
+    columns: Mapping[str, str | None] | None
+    reveal_email: bool
+    reveal_phone_numbers: bool
+    api_key: Callable[[], str] | None
+    base_url: str | None
+    sandbox_url: str | None
+    rate_limit: bool | RateLimits
+    concurrency: int | None
+    client_options: Mapping[str, Any] | None
+
+
 def task_settings(
+    call: str,
     slots: Callable[[], int],
+    options: TaskOptions,
     *,
-    columns: Mapping[str, str | None] | None,
-    reveal_email: bool,
-    reveal_phone_numbers: bool,
-    api_key: Callable[[], str] | None,
-    base_url: str | None,
-    sandbox_url: str | None,
-    rate_limit: bool | RateLimits,
-    concurrency: int | None,
-    checkpoint: str | None,
-    timeout: float | None,
-    client_options: Mapping[str, Any] | None,
+    checkpoint: str | None = None,
+    timeout: float | None = None,
     find_concurrency: int = 8,
 ) -> TaskSettings:
     """The settings every task of one call gets: its share of the rate limit (the limit over ``concurrency``, or
     over the engine's task slots), the key source, the checkpoint and the idempotency salt."""
+    unknown = sorted(set(options) - set(TaskOptions.__annotations__))
+    if unknown:
+        known = ", ".join(sorted({*TaskOptions.__annotations__, *("checkpoint", "timeout", "find_concurrency")}))
+        raise TypeError(f"{call}() got an unexpected keyword argument {unknown[0]!r}; it takes {known}")
+    concurrency = options.get("concurrency")
     if concurrency is not None and concurrency < 1:
         raise ValueError(f"concurrency must be a positive number of tasks running at once, got {concurrency}")
-    limits = limits_of(rate_limit)
+    limits = limits_of(options.get("rate_limit", True))
     n = concurrency if concurrency is not None else slots()
     if checkpoint is not None:
         Checkpoint(checkpoint).prepare()
+    columns = options.get("columns")
     return TaskSettings(
-        reveal_email=reveal_email,
-        reveal_phone_numbers=reveal_phone_numbers,
+        reveal_email=options.get("reveal_email", False),
+        reveal_phone_numbers=options.get("reveal_phone_numbers", False),
         columns=dict(columns) if columns is not None else None,
-        api_key=check_key_argument(api_key),
-        base_url=check_base_url(base_url, sandbox_url),
+        api_key=check_key_argument(options.get("api_key")),
+        base_url=check_base_url(options.get("base_url"), options.get("sandbox_url")),
         rate_limit=limits.share(n) if limits is not None else None,
         timeout=timeout,
-        client_options=dict(client_options or {}),
+        client_options=dict(options.get("client_options") or {}),
         checkpoint=checkpoint,
         key_salt=salt_for(checkpoint),
         find_concurrency=find_concurrency,
@@ -143,20 +159,7 @@ class Engine:
     run: Callable[[Any, Kind, TaskSettings], Any]
 
     def enrich(
-        self,
-        df: Any,
-        *,
-        columns: Mapping[str, str | None] | None = None,
-        reveal_email: bool = False,
-        reveal_phone_numbers: bool = False,
-        api_key: Callable[[], str] | None = None,
-        base_url: str | None = None,
-        sandbox_url: str | None = None,
-        rate_limit: bool | RateLimits = True,
-        concurrency: int | None = None,
-        checkpoint: str | None = None,
-        timeout: float | None = None,
-        client_options: Mapping[str, Any] | None = None,
+        self, df: Any, *, checkpoint: str | None = None, timeout: float | None = None, **options: Unpack[TaskOptions]
     ) -> Any:
         """``df`` (a Spark or Dask DataFrame) enriched: every input column (and a Dask DataFrame's index), then the
         result columns of ``Person.enrich`` (``status``, ``error``, ``result_id``, ``person.*``, ``company.*``,
@@ -164,6 +167,8 @@ class Engine:
 
         Args:
             columns: Maps columns to lead fields as ``Person.enrich`` does (headers like Email are found alone).
+            reveal_email / reveal_phone_numbers: Reveal each person's email / phone numbers, as ``Person.enrich``
+                (each reveal costs a credit).
             api_key: ``None``: each task reads ``AMPLEMARKET_API_KEY`` on its executor; or a callable run there that
                 returns the key (a secret store). Never the key itself: it would be pickled into every task.
             base_url / sandbox_url: The API's address (a sandbox server's, in tests and demos); else each executor's
@@ -177,57 +182,16 @@ class Engine:
             timeout: Seconds each task waits for its jobs.
             client_options: More ``Client`` settings (``max_retries``, ``timeout``…) for the tasks' clients.
         """
-        settings = task_settings(
-            lambda: self.slots(df),
-            columns=columns,
-            reveal_email=reveal_email,
-            reveal_phone_numbers=reveal_phone_numbers,
-            api_key=api_key,
-            base_url=base_url,
-            sandbox_url=sandbox_url,
-            rate_limit=rate_limit,
-            concurrency=concurrency,
-            checkpoint=checkpoint,
-            timeout=timeout,
-            client_options=client_options,
-        )
+        settings = task_settings("enrich", lambda: self.slots(df), options, checkpoint=checkpoint, timeout=timeout)
         return self.run(df, "enrich", settings)
 
-    def find(
-        self,
-        df: Any,
-        *,
-        columns: Mapping[str, str | None] | None = None,
-        reveal_email: bool = False,
-        reveal_phone_numbers: bool = False,
-        api_key: Callable[[], str] | None = None,
-        base_url: str | None = None,
-        sandbox_url: str | None = None,
-        rate_limit: bool | RateLimits = True,
-        concurrency: int | None = None,
-        find_concurrency: int = 8,
-        client_options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    def find(self, df: Any, *, find_concurrency: int = 8, **options: Unpack[TaskOptions]) -> Any:
         """``df`` with each row looked up on its own (``/people/find``, as ``Person.find_many``): every input column,
         then ``status`` (``found``, ``not_found``, ``invalid``, ``failed``), ``error``, ``person.*``, ``company.*``,
         ``person_json``. One request per row, so ~100x slower than ``enrich`` under the same rate limit; use it where
         ``/people/find``'s matching is wanted. Arguments as ``enrich``; ``find_concurrency`` bounds each task's
         requests in flight."""
-        settings = task_settings(
-            lambda: self.slots(df),
-            columns=columns,
-            reveal_email=reveal_email,
-            reveal_phone_numbers=reveal_phone_numbers,
-            api_key=api_key,
-            base_url=base_url,
-            sandbox_url=sandbox_url,
-            rate_limit=rate_limit,
-            concurrency=concurrency,
-            checkpoint=None,
-            timeout=None,
-            client_options=client_options,
-            find_concurrency=find_concurrency,
-        )
+        settings = task_settings("find", lambda: self.slots(df), options, find_concurrency=find_concurrency)
         return self.run(df, "find", settings)
 
 

@@ -4,12 +4,30 @@ for machines without pyarrow."""
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from amplemarket._core import Client, Results
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def awaitable_form_of(
+    blocking: Callable[P, R],
+) -> Callable[[Callable[..., Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Declares an async function as the awaitable form of ``blocking``: it takes the same arguments (for
+    ``help()``, IDEs and type checkers), which the function binds to ``blocking``'s signature itself."""
+
+    def declare(awaitable: Callable[..., Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        awaitable.__signature__ = inspect.signature(blocking)  # type: ignore[attr-defined]
+        return awaitable
+
+    return declare
 
 
 def _library(obj: Any) -> str:
@@ -139,11 +157,12 @@ def _check_table(table: Any) -> None:
 
 
 def _operation(
-    kind: str, reveal_email: bool, reveal_phone_numbers: bool, asynchronous: bool
+    table: Any, kind: str, reveal_email: bool, reveal_phone_numbers: bool, asynchronous: bool
 ) -> tuple[Any, dict[str, Any]]:
     """The call ``enrich_table`` makes for ``kind``, and the options only that call takes."""
     from amplemarket._core import Company, EmailValidation, Person
 
+    _check_table(table)
     suffix = "_async" if asynchronous else ""
     if kind == "person":
         return getattr(Person, "enrich" + suffix), {
@@ -178,25 +197,17 @@ def enrich_table(
     (``amplemarket.validate_emails``). ``columns`` maps the table's columns to fields (``None`` leaves one out)
     beside the header rules; ``timeout``, ``progress`` and ``client`` are passed on.
     """
-    _check_table(table)
-    run, options = _operation(kind, reveal_email, reveal_phone_numbers, asynchronous=False)
-    results = run(table, columns=columns, timeout=timeout, progress=progress, client=client, **options)
+    run, only = _operation(table, kind, reveal_email, reveal_phone_numbers, asynchronous=False)
+    results = run(table, columns=columns, timeout=timeout, progress=progress, client=client, **only)
     return same_kind(results, table)
 
 
-async def enrich_table_async(
-    table: Any,
-    *,
-    kind: str = "person",
-    columns: dict[str, str | None] | None = None,
-    reveal_email: bool = False,
-    reveal_phone_numbers: bool = False,
-    timeout: float | None = None,
-    progress: Any = None,
-    client: Client | None = None,
-) -> Any:
+@awaitable_form_of(enrich_table)
+async def enrich_table_async(table: Any, **options: Any) -> Any:
     """Awaitable ``enrich_table``: the same arguments."""
-    _check_table(table)
-    run, options = _operation(kind, reveal_email, reveal_phone_numbers, asynchronous=True)
-    results = await run(table, columns=columns, timeout=timeout, progress=progress, client=client, **options)
-    return same_kind(results, table)
+    given = inspect.signature(enrich_table).bind(table, **options)  # refused as enrich_table refuses them
+    given.apply_defaults()
+    o = given.arguments
+    run, only = _operation(table, o.pop("kind"), o.pop("reveal_email"), o.pop("reveal_phone_numbers"), True)
+    del o["table"]
+    return same_kind(await run(table, **o, **only), table)

@@ -584,6 +584,13 @@ def _file_options(p: argparse.ArgumentParser, rows: str, field: str) -> None:
     )
 
 
+def _command(commands: Any, run: Callable[[argparse.Namespace], int], name: str, **texts: str) -> Any:
+    """A subcommand (``help=``, ``description=``) that runs ``run`` with the parsed arguments."""
+    parser = commands.add_parser(name, **texts)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     from amplemarket._files import PYARROW_HINT
 
@@ -591,7 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"amplemarket {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    find = commands.add_parser("find", help="find one person", description="Find one person.")
+    find = _command(commands, _find, "find", help="find one person", description="Find one person.")
     find.add_argument("--email")
     find.add_argument("--linkedin-url")
     find.add_argument("--name")
@@ -600,15 +607,13 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--domain", help="company domain (with --name)")
     _reveal_options(find)
     _connection_options(find)
-    find.set_defaults(run=_find)
 
-    company = commands.add_parser("company", help="find one company", description="Find one company.")
+    company = _command(commands, _company, "company", help="find one company", description="Find one company.")
     company.add_argument("--domain")
     company.add_argument("--linkedin-url")
     _connection_options(company)
-    company.set_defaults(run=_company)
 
-    search = commands.add_parser("search", help="search people", description="Search people (no credits).")
+    search = _command(commands, _search, "search", help="search people", description="Search people (no credits).")
     search.add_argument("--name", help="person name")
     for flag in (
         "--title",
@@ -622,10 +627,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         search.add_argument(flag, action="append", help="repeatable")
     _search_options(search)
-    search.set_defaults(run=_search)
 
-    company_search = commands.add_parser(
-        "company-search", help="search companies", description="Search companies (no credits)."
+    company_search = _command(
+        commands,
+        _company_search,
+        "company-search",
+        help="search companies",
+        description="Search companies (no credits).",
     )
     for flag, what in (
         ("--name", "part of the company name"),
@@ -638,9 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         company_search.add_argument(flag, action="append", help=f"{what} (repeatable: any of them)")
     _search_options(company_search)
-    company_search.set_defaults(run=_company_search)
 
-    enrich = commands.add_parser(
+    enrich = _command(
+        commands,
+        _enrich,
         "enrich",
         help="enrich a file of leads (or of companies, with --companies)",
         description="Enrich a .csv/.jsonl/.json/.parquet/.arrow file of leads (or, with --companies, of companies) "
@@ -655,9 +664,10 @@ def build_parser() -> argparse.ArgumentParser:
     _file_options(enrich, "leads (or companies)", "a lead field (with --companies, domain, linkedin_url or name)")
     _reveal_options(enrich)
     _connection_options(enrich)
-    enrich.set_defaults(run=_enrich)
 
-    validate = commands.add_parser(
+    validate = _command(
+        commands,
+        _validate,
         "validate",
         help="validate a file of email addresses",
         description="Validate the email addresses of a .csv/.jsonl/.json/.parquet/.arrow file (an Email column, or "
@@ -673,9 +683,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the account's hourly limit of email validations (default 15000): no request sends more",
     )
     _connection_options(validate)
-    validate.set_defaults(run=_validate)
 
-    cache = commands.add_parser(
+    cache = _command(
+        commands,
+        _cache_command,
         "cache",
         help="the result cache: info, clear, path",
         description="The result cache the commands keep the API's answers in (default: the user's cache directory).",
@@ -684,9 +695,10 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--older-than", type=_age, default=None, help="with clear: only answers older than this (30d)")
     cache.add_argument("--cache", metavar="PATH", default=None, help="the cache file (default: the user's)")
     cache.add_argument("--json", action="store_true", help="print JSON")
-    cache.set_defaults(run=_cache_command)
 
-    sb = commands.add_parser(
+    sb = _command(
+        commands,
+        _sandbox,
         "sandbox",
         help="serve a local emulator of the Amplemarket API until interrupted",
         description="Serve a local emulator of the Amplemarket API until interrupted.",
@@ -712,7 +724,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="any sandbox setting, VALUE as JSON (repeatable), e.g. --set fault_rate=0.1",
     )
-    sb.set_defaults(run=_sandbox)
     return parser
 
 

@@ -294,32 +294,108 @@ macro_rules! flat_model {
                 $model::from_text(&text, start, end)
             }
         }
+
+        impl AsRef<Obj> for $model {
+            fn as_ref(&self) -> &Obj {
+                &self.obj
+            }
+        }
     };
 }
 
-pub const PERSON_FIELDS: &[&str] = &[
-    "id",
-    "object",
-    "name",
-    "first_name",
-    "last_name",
-    "linkedin_url",
-    "email",
-    "gender",
-    "title",
-    "headline",
-    "about",
-    "current_position_start_date",
-    "current_position_description",
-    "location",
-    "image_url",
-    "location_details",
-    "experiences",
-    "educations",
-    "languages",
-    "phone_numbers",
-    "company",
-];
+/// The API's name of a field: its Rust name, or the one given (`r#type as "type"`).
+macro_rules! key {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident $key:literal) => {
+        $key
+    };
+}
+
+pub(crate) use key;
+
+/// `pub const $name`: the names of a field table (below), `id` and `object` first as every object has them.
+macro_rules! field_names {
+    ($name:ident fields { $( $(#[doc = $doc:literal])* $kind:ident $field:ident $(as $key:literal)? ),* $(,)? }) => {
+        pub const $name: &[&str] = &["id", "object", $(key!($field $($key)?)),*];
+    };
+}
+
+/// The fields of a person, in the API's order: the one declaration of the model's fields. Each says how it reads
+/// (`text`, `int`, `flag`, `ints`, `texts`, `dict`, `list`, or `phones` / `company`, models of their own) and
+/// what the docs say of it. `person_fields!(m! { … })` hands the table to `m!` after what it was given: the core
+/// makes `PERSON_FIELDS` of it, the binding layer the Python class.
+macro_rules! person_fields {
+    ($then:ident! { $($head:tt)* }) => {
+        $then! { $($head)* fields {
+            text name, text first_name, text last_name, text linkedin_url,
+            /// The email address, when revealed (``reveal_email=True``).
+            text email,
+            /// ``"male"``, ``"female"``, or another value the API adds later.
+            text gender,
+            text title, text headline, text about,
+            text current_position_start_date, text current_position_description,
+            text location, text image_url,
+            /// ``{"city": ..., "state": ..., "country": ...}``.
+            dict location_details,
+            /// A list of experience dicts (company, title, dates…).
+            list experiences,
+            list educations, list languages,
+            /// The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise.
+            phones phone_numbers,
+            /// The company the person works for now.
+            company company,
+        } }
+    };
+}
+
+/// The fields of a company, in the API's order (as `person_fields!`).
+macro_rules! company_fields {
+    ($then:ident! { $($head:tt)* }) => {
+        $then! { $($head)* fields {
+            text name, text linkedin_url, text website, text overview, text logo_url,
+            int founded_year, int traffic_rank, ints sic_codes, ints naics_codes,
+            /// Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``.
+            text r#type as "type",
+            int total_funding, text latest_funding_stage, text latest_funding_date,
+            texts keywords, int estimated_number_of_employees,
+            /// Followers on LinkedIn.
+            int followers,
+            /// Self-reported size, such as ``"201-500 employees"``.
+            text size,
+            text industry, text location, dict location_details,
+            /// A list of location dicts (``address``, ``is_primary``, ``country``).
+            list locations,
+            flag is_b2b, flag is_b2c, texts technologies,
+            /// Headcount by department, a dict of name to count.
+            dict department_headcount,
+            dict job_function_headcount,
+            /// Estimated annual revenue, such as ``"$10M-$50M"``.
+            text estimated_revenue,
+            int revenue,
+        } }
+    };
+}
+
+/// The fields of a revealed phone number, in the API's order (as `person_fields!`).
+macro_rules! phone_fields {
+    ($then:ident! { $($head:tt)* }) => {
+        $then! { $($head)* fields {
+            /// The number, such as ``"+1 123456789"``.
+            text number,
+            /// ``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``.
+            text r#type as "type",
+            text source,
+        } }
+    };
+}
+
+pub(crate) use {company_fields, person_fields, phone_fields};
+
+person_fields!(field_names! { PERSON_FIELDS });
+company_fields!(field_names! { COMPANY_FIELDS });
+phone_fields!(field_names! { PHONE_FIELDS });
 
 #[derive(Debug)]
 pub struct Person {
@@ -327,6 +403,12 @@ pub struct Person {
     pub company: Option<Arc<Company>>,
     /// `None` when the response had no `phone_numbers` (not revealed).
     pub phone_numbers: Option<Vec<Arc<PhoneNumber>>>,
+}
+
+impl AsRef<Obj> for Person {
+    fn as_ref(&self) -> &Obj {
+        &self.obj
+    }
 }
 
 impl Person {
@@ -376,39 +458,6 @@ impl Person {
     }
 }
 
-pub const COMPANY_FIELDS: &[&str] = &[
-    "id",
-    "object",
-    "name",
-    "linkedin_url",
-    "website",
-    "overview",
-    "logo_url",
-    "founded_year",
-    "traffic_rank",
-    "sic_codes",
-    "naics_codes",
-    "type",
-    "total_funding",
-    "latest_funding_stage",
-    "latest_funding_date",
-    "keywords",
-    "estimated_number_of_employees",
-    "followers",
-    "size",
-    "industry",
-    "location",
-    "location_details",
-    "locations",
-    "is_b2b",
-    "is_b2c",
-    "technologies",
-    "department_headcount",
-    "job_function_headcount",
-    "estimated_revenue",
-    "revenue",
-];
-
 flat_model!(Company, COMPANY_FIELDS, "a Company");
 
 impl Company {
@@ -418,8 +467,6 @@ impl Company {
         Company::from_json(&text).map_err(|m| decode_error(resp, m))
     }
 }
-
-pub const PHONE_FIELDS: &[&str] = &["id", "object", "number", "type", "source"];
 
 flat_model!(PhoneNumber, PHONE_FIELDS, "a PhoneNumber");
 
@@ -464,27 +511,24 @@ pub trait Listed: Sized + Send + Sync + 'static {
     fn text(&self) -> &str;
 }
 
-impl Listed for Person {
-    const PAGE_OBJECT: &'static str = "person_search_result";
-    const SEARCH_PATH: &'static str = "/people/search";
-    fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Self, String> {
-        Person::from_text(text, start, end)
-    }
-    fn text(&self) -> &str {
-        self.raw()
-    }
+/// `impl Listed`: the page object and the search path of a model parsed by its own `from_text`.
+macro_rules! listed {
+    ($model:ident, $page_object:literal, $path:literal) => {
+        impl Listed for $model {
+            const PAGE_OBJECT: &'static str = $page_object;
+            const SEARCH_PATH: &'static str = $path;
+            fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Self, String> {
+                $model::from_text(text, start, end)
+            }
+            fn text(&self) -> &str {
+                self.obj.text()
+            }
+        }
+    };
 }
 
-impl Listed for Company {
-    const PAGE_OBJECT: &'static str = "company_search_result";
-    const SEARCH_PATH: &'static str = "/companies/search";
-    fn from_text(text: &Arc<str>, start: usize, end: usize) -> std::result::Result<Self, String> {
-        Company::from_text(text, start, end)
-    }
-    fn text(&self) -> &str {
-        self.obj.text()
-    }
-}
+listed!(Person, "person_search_result", "/people/search");
+listed!(Company, "company_search_result", "/companies/search");
 
 #[derive(Debug)]
 pub struct SearchPage<T = Person> {

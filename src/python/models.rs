@@ -9,7 +9,7 @@ use pyo3::pyclass::CompareOp;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
 
-use crate::core::models::{Company, Obj, Person, PhoneNumber};
+use crate::core::models::{company_fields, key, person_fields, phone_fields, Company, Obj, Person, PhoneNumber};
 
 static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -49,22 +49,24 @@ mod read {
     use pyo3::prelude::*;
     use pyo3::IntoPyObjectExt;
 
-    use crate::core::models::Obj;
+    use crate::core::models::{Obj, Person};
 
-    pub fn text<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
-        o.string(k).into_bound_py_any(py)
+    use super::{PyCompany, PyPhoneNumber};
+
+    pub fn text<'py>(py: Python<'py>, m: &impl AsRef<Obj>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        m.as_ref().string(k).into_bound_py_any(py)
     }
-    pub fn int<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
-        o.get::<i64>(k).into_bound_py_any(py)
+    pub fn int<'py>(py: Python<'py>, m: &impl AsRef<Obj>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        m.as_ref().get::<i64>(k).into_bound_py_any(py)
     }
-    pub fn flag<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
-        o.get::<bool>(k).into_bound_py_any(py)
+    pub fn flag<'py>(py: Python<'py>, m: &impl AsRef<Obj>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        m.as_ref().get::<bool>(k).into_bound_py_any(py)
     }
-    pub fn ints<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
-        o.get::<Vec<i64>>(k).into_bound_py_any(py)
+    pub fn ints<'py>(py: Python<'py>, m: &impl AsRef<Obj>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        m.as_ref().get::<Vec<i64>>(k).into_bound_py_any(py)
     }
-    pub fn texts<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
-        o.get::<Vec<String>>(k).into_bound_py_any(py)
+    pub fn texts<'py>(py: Python<'py>, m: &impl AsRef<Obj>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        m.as_ref().get::<Vec<String>>(k).into_bound_py_any(py)
     }
     fn json<'py>(py: Python<'py>, o: &Obj, k: &str, open: char) -> PyResult<Bound<'py, PyAny>> {
         match o.raw(k).filter(|r| r.starts_with(open)) {
@@ -72,11 +74,21 @@ mod read {
             None => Ok(py.None().into_bound(py)),
         }
     }
-    pub fn dict<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
-        json(py, o, k, '{')
+    pub fn dict<'py>(py: Python<'py>, m: &impl AsRef<Obj>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        json(py, m.as_ref(), k, '{')
     }
-    pub fn list<'py>(py: Python<'py>, o: &Obj, k: &str) -> PyResult<Bound<'py, PyAny>> {
-        json(py, o, k, '[')
+    pub fn list<'py>(py: Python<'py>, m: &impl AsRef<Obj>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+        json(py, m.as_ref(), k, '[')
+    }
+    pub fn phones<'py>(py: Python<'py>, p: &Person, _: &str) -> PyResult<Bound<'py, PyAny>> {
+        let phones = p
+            .phone_numbers
+            .as_ref()
+            .map(|l| l.iter().cloned().map(PyPhoneNumber::from).collect::<Vec<_>>());
+        phones.into_bound_py_any(py)
+    }
+    pub fn company<'py>(py: Python<'py>, p: &Person, _: &str) -> PyResult<Bound<'py, PyAny>> {
+        p.company.clone().map(PyCompany::from).into_bound_py_any(py)
     }
 }
 
@@ -123,25 +135,15 @@ macro_rules! json_methods {
 
 pub(crate) use json_methods;
 
-/// The API's name of a field: the Rust name, or the one given (`r#type as "type"`).
-macro_rules! key {
-    ($field:ident) => {
-        stringify!($field)
-    };
-    ($field:ident $key:literal) => {
-        $key
-    };
-}
-
-/// Declares a model class over a core type holding an `obj: Obj`: a getter per field of the table (its kind says
-/// how it reads), `FIELDS` (the table's names, and those of the getters written by hand), and what every model
-/// shares: `id`, `object`, `to_dict`, `to_json`, `from_json`, pickling, `==` by JSON and a hash by one field.
+/// Declares a model class over a core type holding an `obj: Obj`, from the core's field table
+/// (`person_fields!(model! { … })`): a getter per field (its kind names the `read` function), `FIELDS` (the
+/// table's names), and what every model shares: `id`, `object`, `to_dict`, `to_json`, `from_json`, pickling, `==`
+/// by JSON and a hash by one field.
 macro_rules! model {
     (
         $(#[doc = $doc:literal])*
         $py_ty:ident($core_ty:ident) as $name:literal, hash by $hash:literal, $(html by $html:literal,)?
         fields { $( $(#[doc = $fdoc:literal])* $kind:ident $field:ident $(as $key:literal)? ),* $(,)? }
-        $(also { $($extra:literal),* })?
     ) => {
         $(#[doc = $doc])*
         #[pyclass(frozen, module = "amplemarket._core", name = $name)]
@@ -167,27 +169,27 @@ macro_rules! model {
                 $(#[doc = $fdoc])*
                 #[getter]
                 fn $field<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                    read::$kind(py, &self.inner.obj, key!($field $($key)?))
+                    read::$kind(py, &*self.inner, key!($field $($key)?))
                 }
             )*
 
             /// The API's id of this object.
             #[getter]
             fn id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                read::text(py, &self.inner.obj, "id")
+                read::text(py, &*self.inner, "id")
             }
 
             /// The API's name for this kind of object: ``"person"``, ``"company"``, ``"phone_number"``…
             #[getter]
             fn object<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                read::text(py, &self.inner.obj, "object")
+                read::text(py, &*self.inner, "object")
             }
 
             /// The names of this class's fields, in the API's order.
             #[classattr]
             #[allow(non_snake_case)]
             fn FIELDS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
-                let names: &[&str] = &["id", "object", $(key!($field $($key)?),)* $($($extra),*)?];
+                let names: &[&str] = &["id", "object", $(key!($field $($key)?),)*];
                 Ok(PyTuple::new(py, names)?.unbind())
             }
 
@@ -211,50 +213,13 @@ macro_rules! model {
     };
 }
 
-model! {
+person_fields!(model! {
     /// A person (a B2B contact) as the API returns it.
     PyPerson(Person) as "Person", hash by "id", html by "person_html",
-    fields {
-        text name,
-        text first_name,
-        text last_name,
-        text linkedin_url,
-        /// The email address, when revealed (``reveal_email=True``).
-        text email,
-        /// ``"male"``, ``"female"``, or another value the API adds later.
-        text gender,
-        text title,
-        text headline,
-        text about,
-        text current_position_start_date,
-        text current_position_description,
-        text location,
-        text image_url,
-        /// ``{"city": ..., "state": ..., "country": ...}``.
-        dict location_details,
-        /// A list of experience dicts (company, title, dates…).
-        list experiences,
-        list educations,
-        list languages,
-    }
-    also { "phone_numbers", "company" }
-}
+});
 
 #[pymethods]
 impl PyPerson {
-    /// The phone numbers, when revealed (``reveal_phone_numbers=True``); ``None`` otherwise.
-    #[getter]
-    fn phone_numbers(&self) -> Option<Vec<PyPhoneNumber>> {
-        let numbers = self.inner.phone_numbers.as_ref()?;
-        Some(numbers.iter().cloned().map(PyPhoneNumber::from).collect())
-    }
-
-    /// The company the person works for now.
-    #[getter]
-    fn company(&self) -> Option<PyCompany> {
-        self.inner.company.clone().map(PyCompany::from)
-    }
-
     fn __repr__(&self) -> String {
         let company = self.inner.company.as_ref().and_then(|c| c.obj.string("name"));
         labelled(
@@ -266,46 +231,10 @@ impl PyPerson {
     }
 }
 
-model! {
+company_fields!(model! {
     /// A company as the API returns it.
     PyCompany(Company) as "Company", hash by "id", html by "company_html",
-    fields {
-        text name,
-        text linkedin_url,
-        text website,
-        text overview,
-        text logo_url,
-        int founded_year,
-        int traffic_rank,
-        ints sic_codes,
-        ints naics_codes,
-        /// Type of the company (``"Public Company"``, ``"Privately Held"``…); the API's field ``type``.
-        text r#type as "type",
-        int total_funding,
-        text latest_funding_stage,
-        text latest_funding_date,
-        texts keywords,
-        int estimated_number_of_employees,
-        /// Followers on LinkedIn.
-        int followers,
-        /// Self-reported size, such as ``"201-500 employees"``.
-        text size,
-        text industry,
-        text location,
-        dict location_details,
-        /// A list of location dicts (``address``, ``is_primary``, ``country``).
-        list locations,
-        flag is_b2b,
-        flag is_b2c,
-        texts technologies,
-        /// Headcount by department, a dict of name to count.
-        dict department_headcount,
-        dict job_function_headcount,
-        /// Estimated annual revenue, such as ``"$10M-$50M"``.
-        text estimated_revenue,
-        int revenue,
-    }
-}
+});
 
 #[pymethods]
 impl PyCompany {
@@ -314,17 +243,10 @@ impl PyCompany {
     }
 }
 
-model! {
+phone_fields!(model! {
     /// A revealed phone number.
     PyPhoneNumber(PhoneNumber) as "PhoneNumber", hash by "number",
-    fields {
-        /// The number, such as ``"+1 123456789"``.
-        text number,
-        /// ``"mobile"``, ``"work"``, ``"landline"``, or another value the API adds later; the API's field ``type``.
-        text r#type as "type",
-        text source,
-    }
-}
+});
 
 #[pymethods]
 impl PyPhoneNumber {

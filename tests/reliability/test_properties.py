@@ -299,22 +299,9 @@ COMPANY_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "location_details": st.none() | st.dictionaries(st.text(max_size=6), maybe_str, max_size=3),
     "department_headcount": st.none() | st.dictionaries(st.text(max_size=6), st.integers(0, 10**6), max_size=3),
 }
-PERSON_STR = (
-    "id",
-    "name",
-    "first_name",
-    "last_name",
-    "linkedin_url",
-    "email",
-    "gender",
-    "title",
-    "headline",
-    "about",
-    "current_position_start_date",
-    "current_position_description",
-    "location",
-    "image_url",
-)
+# Every text field of a person: the class's fields but those of other types.
+PERSON_NOT_STR = ("object", "location_details", "experiences", "educations", "languages", "phone_numbers", "company")
+PERSON_STR = tuple(k for k in Person.FIELDS if k not in PERSON_NOT_STR)
 PERSON_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     **{k: maybe_str for k in PERSON_STR},
     "object": st.just("person"),

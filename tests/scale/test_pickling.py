@@ -131,3 +131,15 @@ def test_importing_amplemarket_imports_no_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("call", ["enrich", "find"])
+def test_a_misspelt_option_is_named_with_the_ones_there_are(call: str) -> None:
+    from amplemarket._scale import Engine
+
+    def never(*_: object) -> int:
+        raise AssertionError("nothing may run before the options are checked")
+
+    engine = Engine(slots=never, run=never)
+    with pytest.raises(TypeError, match=rf"{call}\(\) got an unexpected keyword argument 'colums'; it takes .*columns"):
+        getattr(engine, call)(object(), colums={"E-mail": "email"})

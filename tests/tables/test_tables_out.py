@@ -5,6 +5,7 @@ table it was given."""
 from __future__ import annotations
 
 import datetime
+import inspect
 import json
 import pickle
 from collections.abc import Callable, Sequence
@@ -560,4 +561,18 @@ def test_enrich_table_refuses_a_list_of_dicts(sb: Sandbox, client: amplemarket.C
     """A list of dicts is not a table: `enrich_table` says to use `Person.enrich`, before sending anything."""
     with pytest.raises(TypeError, match=r"Person\.enrich"):
         call(mode, amplemarket, "enrich_table", [{"email": JANE}], client=client)
+    assert sent(sb) == []
+
+
+def test_enrich_table_refuses_an_unknown_option_in_both_forms(
+    sb: Sandbox, client: amplemarket.Client, mode: str
+) -> None:
+    """The awaitable form takes exactly the blocking form's arguments: a misspelt one is refused by name, and
+    `help()` shows the same signature."""
+    assert inspect.signature(amplemarket.enrich_table_async) == inspect.signature(amplemarket.enrich_table)
+    table = pa.table({"Email": [JANE]})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colums'"):
+        call(mode, amplemarket, "enrich_table", table, colums={"Email": "email"}, client=client)
+    with pytest.raises(TypeError, match="kind='company'"):
+        call(mode, amplemarket, "enrich_table", table, kind="company", reveal_email=True, client=client)
     assert sent(sb) == []
