@@ -3,7 +3,7 @@
 import os
 import pathlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Final, Generic, Literal, ParamSpec, TypeVar, final, overload
+from typing import Any, ClassVar, Final, Generic, Literal, ParamSpec, Protocol, TypeVar, final, overload
 
 from typing_extensions import Self, TypedDict, Unpack
 
@@ -15,6 +15,8 @@ _Columns = Mapping[str, str | None] | None
 _Credits = float | Mapping[str, float] | None
 _R = TypeVar("_R")
 _P = ParamSpec("_P")
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
 
 def _awaitable(blocking: Callable[_P, _R], /) -> Callable[_P, Awaitable[_R]]:
     """The type of an awaitable twin ``<name>_async``: the blocking method's arguments, its result awaited. Both are
@@ -22,6 +24,12 @@ def _awaitable(blocking: Callable[_P, _R], /) -> Callable[_P, Awaitable[_R]]:
 
 def _async_iter(blocking: Callable[_P, Iterator[_R]], /) -> Callable[_P, AsyncIterator[_R]]:
     """The type of an async iterator twin: the blocking method's arguments, its items with ``async for``."""
+
+class _StaticTwin(Protocol[_P, _T_co]):
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _T_co: ...
+
+def _static(twin: Callable[_P, _T], /) -> _StaticTwin[_P, _T]:
+    """A twin of a static method: the same function read from the class or from an instance (no ``self`` bound)."""
 
 __all__ = [
     "ArrowTable",
@@ -343,7 +351,7 @@ class Company(_Model):
         """Finds a company by ``domain`` (like ``example.com``) or ``linkedin_url``; ``None`` when none matches.
         Costs no credits.
         """
-    find_async = _awaitable(find)
+    find_async = _static(_awaitable(find))
     @staticmethod
     def search(
         *,
@@ -357,7 +365,7 @@ class Company(_Model):
         (``"51-200 employees"``), types, locations (part of the location) and keywords. Costs no credits; paced to
         the search rate limit.
         """
-    search_async = _awaitable(search)
+    search_async = _static(_awaitable(search))
     @staticmethod
     def search_iter(
         *,
@@ -370,7 +378,7 @@ class Company(_Model):
         """Every company matching the filters (as ``search`` takes them), page after page (``page_size`` per
         request) until the last page, an empty or repeated page, or ``max_results``. Always ends.
         """
-    search_iter_async = _async_iter(search_iter)
+    search_iter_async = _static(_async_iter(search_iter))
     @staticmethod
     def enrich(
         companies: Iterable[Mapping[str, Any] | str] | _Table,
@@ -388,7 +396,7 @@ class Company(_Model):
         ``EnrichmentResult`` per input, in input order, its ``company`` set when ``status`` is ``enriched``; an
         input that cannot be sent comes back ``invalid`` with an ``error``. ``timeout`` (seconds) bounds the wait.
         """
-    enrich_async = _awaitable(enrich)
+    enrich_async = _static(_awaitable(enrich))
 
 @final
 class Person(_Model):
@@ -440,7 +448,7 @@ class Person(_Model):
         ``reveal_email`` / ``reveal_phone_numbers`` add the email / phone numbers (charged once per person).
         A reveal the server is still processing (408) is waited out up to the client's ``reveal_timeout``.
         """
-    find_async = _awaitable(find)
+    find_async = _static(_awaitable(find))
     @staticmethod
     def search(
         *,
@@ -452,7 +460,7 @@ class Person(_Model):
         """One page of people matching the filters (all optional, combined with AND; a list matches any of its
         values). Costs no credits; paced to the search rate limit.
         """
-    search_async = _awaitable(search)
+    search_async = _static(_awaitable(search))
     @staticmethod
     def search_iter(
         *,
@@ -465,7 +473,7 @@ class Person(_Model):
         """Every person matching the filters, page after page (``page_size`` per request) until the last page, an
         empty or repeated page, or ``max_results``. Always ends.
         """
-    search_iter_async = _async_iter(search_iter)
+    search_iter_async = _static(_async_iter(search_iter))
 
     @staticmethod
     def find_many(
@@ -485,7 +493,7 @@ class Person(_Model):
         ``FindResult`` per query, in input order, with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a failed
         query never sinks the others.
         """
-    find_many_async = _awaitable(find_many)
+    find_many_async = _static(_awaitable(find_many))
     @staticmethod
     def enrich(
         leads: Iterable[Mapping[str, Any]] | _Table,
@@ -507,7 +515,7 @@ class Person(_Model):
         with ``to_arrow()`` / ``to_polars()`` / ``to_pandas()``; a lead that cannot be sent comes back with status
         ``invalid`` and an ``error``. ``timeout`` (seconds) bounds the wait for the jobs.
         """
-    enrich_async = _awaitable(enrich)
+    enrich_async = _static(_awaitable(enrich))
 
 @final
 class FindResult:
@@ -614,7 +622,7 @@ class EnrichmentJob(_Job):
         ``idempotency_key`` before calling, and a create cut short by a crash can be repeated with it without
         starting a second job (where the server honours ``Idempotency-Key``, as the sandbox does).
         """
-    create_async = _awaitable(create)
+    create_async = _static(_awaitable(create))
     @staticmethod
     def create_companies(
         companies: Iterable[Mapping[str, Any] | str],
@@ -627,7 +635,7 @@ class EnrichmentJob(_Job):
         (use ``Company.enrich``). Retried only where the server cannot have started the job; ``idempotency_key``
         as for ``create``.
         """
-    create_companies_async = _awaitable(create_companies)
+    create_companies_async = _static(_awaitable(create_companies))
     @staticmethod
     def get(
         job_id: int, *, kind: Literal["person", "company"] = "person", client: Client | None = None
@@ -635,7 +643,7 @@ class EnrichmentJob(_Job):
         """The job with this id, as the server has it now (resume a job started elsewhere). ``kind`` is
         ``"person"`` (the default) or ``"company"``: the two kinds of job are numbered apart.
         """
-    get_async = _awaitable(get)
+    get_async = _static(_awaitable(get))
     id: Final[int]
     kind: Final[Literal["person", "company"]]
     """``"person"`` or ``"company"``: what the job enriches (the server's ``object``)."""
@@ -872,11 +880,11 @@ class EmailValidation(_Job):
         Retried only where the server cannot have started it; ``idempotency_key`` as for
         ``EnrichmentJob.create``.
         """
-    create_async = _awaitable(create)
+    create_async = _static(_awaitable(create))
     @staticmethod
     def get(validation_id: str, *, client: Client | None = None) -> EmailValidation:
         """The validation with this id, as the server has it now (resume one started elsewhere)."""
-    get_async = _awaitable(get)
+    get_async = _static(_awaitable(get))
     @staticmethod
     def validate_many(
         emails: Iterable[str | None] | _Table,
@@ -897,7 +905,7 @@ class EmailValidation(_Job):
         lower. A request over the hourly limit is waited for, not failed: the progress shows the wait.
         ``timeout`` (seconds) bounds the wait for each request once started.
         """
-    validate_many_async = _awaitable(validate_many)
+    validate_many_async = _static(_awaitable(validate_many))
     id: Final[str]
     """The id the server gave (a uuid)."""
     def results(self, page_size: int = 100) -> ValidationResultsIterator:

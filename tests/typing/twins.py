@@ -37,5 +37,9 @@ async def twins(client: Client) -> None:
     check = await EmailValidation.create_async(["jane@techco.com"])
     assert_type(await check.cancel_async(), EmailValidation)
     assert_type(await EmailValidation.validate_many_async(["jane@techco.com"]), Results[ValidationResult])
+    # A static twin read through an instance is the same function (no ``self`` bound to its first argument).
+    person = Person.from_json('{"id": "1", "object": "person"}')
+    assert_type(await person.find_async(email="jane@techco.com"), Person | None)
+    assert_type(await person.company.search_async(page=2) if person.company else None, CompanySearchPage | None)
     await Person.find_async(emial="jane@techco.com")  # type: ignore[call-arg]
     await Company.search_async(company_names="TechCo", page_size="10")  # type: ignore[arg-type]
