@@ -39,6 +39,16 @@ pub struct PyFindResult {
     from_cache: bool,
 }
 
+impl PyFindResult {
+    /// The query's fields, as the input columns of a table of the results.
+    pub fn query_fields(&self, py: Python<'_>) -> Map<String, Value> {
+        match depythonize::<Value>(self.query.bind(py)) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
+}
+
 #[pymethods]
 impl PyFindResult {
     /// Built by ``find_many``; public so results can be pickled (sent back from a worker process) and faked in
@@ -192,18 +202,6 @@ impl<'py> IntoPyObject<'py> for Found {
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyResults>> {
         let mut found: Vec<Option<FindAnswer>> = self.found.into_iter().map(Some).collect();
-        let fields = match self.prepared.input {
-            Some(_) => Vec::new(),
-            None => self
-                .prepared
-                .items
-                .iter()
-                .map(|q| match depythonize::<Value>(q.bind(py)) {
-                    Ok(Value::Object(m)) => m,
-                    _ => Map::new(),
-                })
-                .collect(),
-        };
         let results = self
             .prepared
             .plan
@@ -230,10 +228,7 @@ impl<'py> IntoPyObject<'py> for Found {
                 )
             })
             .collect::<PyResult<Vec<_>>>()?;
-        let input = match self.prepared.input {
-            Some(t) => Input::Table(t),
-            None => Input::Fields(fields),
-        };
+        let input = self.prepared.input.map_or(Input::Queries, Input::Table);
         Bound::new(py, PyResults::new(Rows::Found(results), input))
     }
 }

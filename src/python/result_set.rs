@@ -46,10 +46,12 @@ pub fn result_inner(obj: &Bound<'_, PyAny>) -> PyResult<Arc<EnrichmentResult>> {
     }
 }
 
-/// What the results were made from: a table, or the fields of each dict given.
+/// What the results were made from: a table, the fields of each dict given, or (`find_many`) the queries its
+/// results hold, read only when a table is asked for.
 pub enum Input {
     Table(TableInput),
     Fields(Vec<Map<String, Value>>),
+    Queries,
 }
 
 /// A result row with everything owned, so the table is built without the GIL.
@@ -233,7 +235,7 @@ impl PyResults {
     fn _source(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         match &self.input {
             Input::Table(t) => Some(t.source.clone_ref(py)),
-            Input::Fields(_) => None,
+            Input::Fields(_) | Input::Queries => None,
         }
     }
 
@@ -284,6 +286,14 @@ impl PyResults {
             Input::Table(t) => &t.table,
             Input::Fields(maps) => {
                 fields_table = InputTable::from_fields(maps);
+                &fields_table
+            }
+            Input::Queries => {
+                let queries = match &self.rows {
+                    Rows::Found(rows) => rows.iter().map(|r| r.get().query_fields(py)).collect(),
+                    Rows::Enriched(_) => Vec::new(),
+                };
+                fields_table = InputTable::from_fields(&queries);
                 &fields_table
             }
         };
