@@ -308,6 +308,8 @@ class PhoneNumber(_Model):
 class Company(_Model):
     """A company as the API returns it."""
 
+    SEARCH_FILTERS: ClassVar[tuple[str, ...]]
+    """The filters ``search`` and ``search_iter`` take, by name."""
     name: Final[str | None]
     linkedin_url: Final[str | None]
     website: Final[str | None]
@@ -402,6 +404,8 @@ class Company(_Model):
 class Person(_Model):
     """A person (a B2B contact) as the API returns it."""
 
+    SEARCH_FILTERS: ClassVar[tuple[str, ...]]
+    """The filters ``search`` and ``search_iter`` take, by name."""
     name: Final[str | None]
     first_name: Final[str | None]
     last_name: Final[str | None]

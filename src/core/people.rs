@@ -171,7 +171,9 @@ pub struct SearchQuery {
     pub page_size: i64,
 }
 
-pub const SEARCH_LISTS: [&str; 11] = [
+/// The filters of `POST /people/search` by their API name: `person_name` (one text), then the lists.
+pub const PERSON_FILTERS: [&str; 11] = [
+    "person_name",
     "person_titles",
     "person_locations",
     "person_seniorities",
@@ -182,10 +184,37 @@ pub const SEARCH_LISTS: [&str; 11] = [
     "company_industries",
     "company_sizes",
     "company_locations",
-    "person_ids",
 ];
 
 impl SearchQuery {
+    /// The query of filters given by name (one or more values each; `person_name` takes one) for a search that
+    /// takes the filters `names`, in their order whatever the order given. `Err` says which name it does not take.
+    pub fn of_filters(
+        call: &str,
+        names: &[&str],
+        mut given: Vec<(String, Vec<String>)>,
+        page: i64,
+        page_size: i64,
+    ) -> std::result::Result<SearchQuery, String> {
+        if let Some((name, _)) = given.iter().find(|(k, _)| !names.contains(&k.as_str())) {
+            return Err(format!(
+                "{call}() got an unexpected keyword argument '{name}'; its filters are {}",
+                names.join(", ")
+            ));
+        }
+        given.sort_by_key(|(k, _)| names.iter().position(|n| n == k));
+        let person_name = match given.first() {
+            Some((k, _)) if k == "person_name" => given.remove(0).1.pop(),
+            _ => None,
+        };
+        Ok(SearchQuery {
+            person_name,
+            lists: given,
+            page,
+            page_size,
+        })
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.page < 1 {
             return Err(Error::InvalidInput(format!("`page` starts at 1, got {}", self.page)));
@@ -218,8 +247,8 @@ impl SearchQuery {
     }
 }
 
-/// The list filters of `POST /companies/search`.
-pub const COMPANY_SEARCH_LISTS: [&str; 7] = [
+/// The filters of `POST /companies/search`, all lists.
+pub const COMPANY_FILTERS: [&str; 7] = [
     "company_names",
     "company_domains",
     "company_industries",
@@ -309,5 +338,51 @@ impl<T: Listed> SearchCursor<T> {
         }
         self.query.page += 1;
         Ok(Some(people))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn filters_are_read_in_the_search_order_whatever_order_they_come_in() {
+        let q = SearchQuery::of_filters(
+            "search",
+            &PERSON_FILTERS,
+            given(&[
+                ("company_names", &["A"]),
+                ("person_name", &["Jane"]),
+                ("person_titles", &["CEO", "CTO"]),
+            ]),
+            2,
+            10,
+        )
+        .unwrap();
+        assert_eq!(q.person_name.as_deref(), Some("Jane"));
+        assert_eq!(
+            q.lists,
+            given(&[("person_titles", &["CEO", "CTO"]), ("company_names", &["A"])])
+        );
+        assert_eq!((q.page, q.page_size), (2, 10));
+    }
+
+    #[test]
+    fn a_filter_the_search_does_not_take_is_named() {
+        let err = SearchQuery::of_filters("search", &COMPANY_FILTERS, given(&[("person_titles", &["CEO"])]), 1, 10)
+            .unwrap_err();
+        assert!(
+            err.starts_with(
+                "search() got an unexpected keyword argument 'person_titles'; its filters are company_names"
+            ),
+            "{err}"
+        );
     }
 }

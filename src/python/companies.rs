@@ -2,7 +2,7 @@
 //! `CompanySearchPage` type.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use pythonize::depythonize;
 use serde_json::{Map, Value};
 
@@ -12,7 +12,7 @@ use super::errors::checked;
 use super::leads::{not_a_mapping, read_table_or, LeadCheck};
 use super::models::PyCompany;
 use super::paging::page_iterators;
-use super::people::{search_query, OneOrMany};
+use super::people::{filter_names, search_query};
 use super::search::search_page;
 use super::twins::twins;
 use crate::core::bulk::{self, Batch};
@@ -22,7 +22,7 @@ use crate::core::jobs::Kind;
 use crate::core::lead::check_company;
 use crate::core::models::Company;
 use crate::core::paging::SearchPages;
-use crate::core::people::{SearchCursor, COMPANY_SEARCH_LISTS};
+use crate::core::people::{SearchCursor, COMPANY_FILTERS};
 use crate::core::table::InputTable;
 
 twins! {
@@ -44,16 +44,10 @@ twins! {
     /// list, matching any of its values): names (part of the name), domains, industries, sizes
     /// (``"51-200 employees"``), types, locations (part of the location) and keywords. Costs no credits; paced to
     /// the search rate limit.
-    static PyCompany, search / search_async,
-    signature (*, company_names=None, company_domains=None, company_industries=None, company_sizes=None, company_types=None, company_locations=None, company_keywords=None, page=1, page_size=10, client=None),
-    |py, company_names: Option<OneOrMany>, company_domains: Option<OneOrMany>, company_industries: Option<OneOrMany>,
-     company_sizes: Option<OneOrMany>, company_types: Option<OneOrMany>, company_locations: Option<OneOrMany>,
-     company_keywords: Option<OneOrMany>, page: i64, page_size: i64, client: Option<&Bound<'_, PyClient>>| -> PyCompanySearchPage {
-        let lists = [
-            company_names, company_domains, company_industries, company_sizes, company_types, company_locations,
-            company_keywords,
-        ];
-        let query = search_query(None, &COMPANY_SEARCH_LISTS, lists, page, page_size);
+    static PyCompany, search / search_async, signature (*, page = 1, page_size = 10, client = None, **filters),
+    |py, page: i64, page_size: i64, client: Option<&Bound<'_, PyClient>>, **filters|
+        -> PyCompanySearchPage {
+        let query = search_query("search", &COMPANY_FILTERS, filters, page, page_size)?;
         checked(py, query.validate())?;
         PyCompanySearchPage::fetch(resolve(py, client)?, query)
     }
@@ -63,18 +57,22 @@ twins! {
     /// Every company matching the filters (as ``search`` takes them), page after page (``page_size`` per
     /// request) until the last page, an empty or repeated page, or ``max_results``. Always ends.
     iter PyCompany, search_iter -> CompanySearchIterator / search_iter_async -> AsyncCompanySearchIterator,
-    signature (*, company_names=None, company_domains=None, company_industries=None, company_sizes=None, company_types=None, company_locations=None, company_keywords=None, page=1, page_size=100, max_results=None, client=None),
-    |py, company_names: Option<OneOrMany>, company_domains: Option<OneOrMany>, company_industries: Option<OneOrMany>,
-     company_sizes: Option<OneOrMany>, company_types: Option<OneOrMany>, company_locations: Option<OneOrMany>,
-     company_keywords: Option<OneOrMany>, page: i64, page_size: i64, max_results: Option<i64>,
-     client: Option<&Bound<'_, PyClient>>| {
-        let lists = [
-            company_names, company_domains, company_industries, company_sizes, company_types, company_locations,
-            company_keywords,
-        ];
-        let query = search_query(None, &COMPANY_SEARCH_LISTS, lists, page, page_size);
+    signature (*, page = 1, page_size = 100, max_results = None, client = None, **filters),
+    |py, page: i64, page_size: i64, max_results: Option<i64>, client: Option<&Bound<'_, PyClient>>,
+     **filters| {
+        let query = search_query("search_iter", &COMPANY_FILTERS, filters, page, page_size)?;
         let cursor = checked(py, SearchCursor::new(query, max_results))?;
         SearchPages::new(resolve(py, client)?, cursor)
+    }
+}
+
+#[pymethods]
+impl PyCompany {
+    /// The filters ``search`` and ``search_iter`` take, by name.
+    #[classattr]
+    #[allow(non_snake_case)]
+    fn SEARCH_FILTERS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        filter_names(py, &COMPANY_FILTERS)
     }
 }
 

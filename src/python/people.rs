@@ -1,6 +1,8 @@
 //! `Person.find`, `Person.search` and `Person.search_iter`, blocking and awaitable, and the `SearchPage` type.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 
 use super::client::{resolve, PyClient};
 use super::errors::checked;
@@ -10,43 +12,63 @@ use super::search::search_page;
 use super::twins::twins;
 use crate::core::models::Person;
 use crate::core::paging::SearchPages;
-use crate::core::people::{self, FindQuery, SearchCursor, SearchQuery, SEARCH_LISTS};
+use crate::core::people::{self, FindQuery, SearchCursor, SearchQuery, PERSON_FILTERS};
 
-/// One value or a list of them, for list filters (`person_titles="CEO"` reads as `["CEO"]`).
-#[derive(FromPyObject)]
-pub enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
-        }
-    }
-}
-
-/// A search query from list filters given in the order of `names` (the core's one list of them), with the page
-/// asked for.
-pub fn search_query<const N: usize>(
-    person_name: Option<String>,
+/// A search's `**filters` as its query: each a string or (but `person_name`) a list of strings, `None` leaving it
+/// out; `names` are the filters this search takes.
+pub fn search_query(
+    call: &str,
     names: &[&str],
-    lists: [Option<OneOrMany>; N],
+    filters: Option<&Bound<'_, PyDict>>,
     page: i64,
     page_size: i64,
-) -> SearchQuery {
-    let lists = names
+) -> PyResult<SearchQuery> {
+    let mut given = Vec::new();
+    for (name, value) in filters.into_iter().flatten() {
+        let name: String = name.extract()?;
+        if !value.is_none() {
+            let values = filter_values(&name, &value)?;
+            given.push((name, values));
+        }
+    }
+    SearchQuery::of_filters(call, names, given, page, page_size).map_err(PyTypeError::new_err)
+}
+
+fn filter_values(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    let wrong = |what: &str, v: &Bound<'_, PyAny>| {
+        let given = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        PyTypeError::new_err(format!("argument '{name}': expected {what}, got '{given}'"))
+    };
+    if let Ok(one) = value.extract::<String>() {
+        return Ok(vec![one]);
+    }
+    let what = if name == "person_name" {
+        "a string"
+    } else {
+        "a string or a list of strings"
+    };
+    if name == "person_name" || value.is_instance_of::<PyDict>() {
+        return Err(wrong(what, value));
+    }
+    let items: Vec<Bound<'_, PyAny>> = value.extract().map_err(|_| wrong(what, value))?;
+    items
         .iter()
-        .zip(lists)
-        .filter_map(|(k, v)| Some((k.to_string(), v?.into_vec())))
-        .collect();
-    SearchQuery {
-        person_name,
-        lists,
-        page,
-        page_size,
+        .map(|item| item.extract::<String>().map_err(|_| wrong("strings in the list", item)))
+        .collect()
+}
+
+/// The names of a search's filters, as a tuple for Python.
+pub fn filter_names(py: Python<'_>, names: &[&str]) -> PyResult<Py<PyTuple>> {
+    Ok(PyTuple::new(py, names)?.unbind())
+}
+
+#[pymethods]
+impl PyPerson {
+    /// The filters ``search`` and ``search_iter`` take, by name.
+    #[classattr]
+    #[allow(non_snake_case)]
+    fn SEARCH_FILTERS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        filter_names(py, &PERSON_FILTERS)
     }
 }
 
@@ -71,18 +93,10 @@ twins! {
 twins! {
     /// One page of people matching the filters (all optional, combined with AND; a list matches any of its
     /// values). Costs no credits; paced to the search rate limit.
-    static PyPerson, search / search_async,
-    signature (*, person_name=None, person_titles=None, person_locations=None, person_seniorities=None, person_departments=None, person_job_functions=None, company_names=None, company_domains=None, company_industries=None, company_sizes=None, company_locations=None, page=1, page_size=10, client=None),
-    |py, person_name: Option<String>, person_titles: Option<OneOrMany>, person_locations: Option<OneOrMany>,
-     person_seniorities: Option<OneOrMany>, person_departments: Option<OneOrMany>,
-     person_job_functions: Option<OneOrMany>, company_names: Option<OneOrMany>, company_domains: Option<OneOrMany>,
-     company_industries: Option<OneOrMany>, company_sizes: Option<OneOrMany>, company_locations: Option<OneOrMany>,
-     page: i64, page_size: i64, client: Option<&Bound<'_, PyClient>>| -> PySearchPage {
-        let lists = [
-            person_titles, person_locations, person_seniorities, person_departments, person_job_functions,
-            company_names, company_domains, company_industries, company_sizes, company_locations,
-        ];
-        let query = search_query(person_name, &SEARCH_LISTS, lists, page, page_size);
+    static PyPerson, search / search_async, signature (*, page = 1, page_size = 10, client = None, **filters),
+    |py, page: i64, page_size: i64, client: Option<&Bound<'_, PyClient>>, **filters|
+        -> PySearchPage {
+        let query = search_query("search", &PERSON_FILTERS, filters, page, page_size)?;
         checked(py, query.validate())?;
         PySearchPage::fetch(resolve(py, client)?, query)
     }
@@ -92,17 +106,11 @@ twins! {
     /// Every person matching the filters, page after page (``page_size`` per request) until the last page, an
     /// empty or repeated page, or ``max_results``. Always ends.
     iter PyPerson, search_iter -> SearchIterator / search_iter_async -> AsyncSearchIterator,
-    signature (*, person_name=None, person_titles=None, person_locations=None, person_seniorities=None, person_departments=None, person_job_functions=None, company_names=None, company_domains=None, company_industries=None, company_sizes=None, company_locations=None, page=1, page_size=100, max_results=None, client=None),
-    |py, person_name: Option<String>, person_titles: Option<OneOrMany>, person_locations: Option<OneOrMany>,
-     person_seniorities: Option<OneOrMany>, person_departments: Option<OneOrMany>,
-     person_job_functions: Option<OneOrMany>, company_names: Option<OneOrMany>, company_domains: Option<OneOrMany>,
-     company_industries: Option<OneOrMany>, company_sizes: Option<OneOrMany>, company_locations: Option<OneOrMany>,
-     page: i64, page_size: i64, max_results: Option<i64>, client: Option<&Bound<'_, PyClient>>| {
-        let lists = [
-            person_titles, person_locations, person_seniorities, person_departments, person_job_functions,
-            company_names, company_domains, company_industries, company_sizes, company_locations,
-        ];
-        let cursor = checked(py, SearchCursor::new(search_query(person_name, &SEARCH_LISTS, lists, page, page_size), max_results))?;
+    signature (*, page = 1, page_size = 100, max_results = None, client = None, **filters),
+    |py, page: i64, page_size: i64, max_results: Option<i64>, client: Option<&Bound<'_, PyClient>>,
+     **filters| {
+        let query = search_query("search_iter", &PERSON_FILTERS, filters, page, page_size)?;
+        let cursor = checked(py, SearchCursor::new(query, max_results))?;
         SearchPages::new(resolve(py, client)?, cursor)
     }
 }

@@ -16,6 +16,7 @@
 //! }
 //! ```
 //!
+//! A last argument `**filters` takes the keywords the signature does not name, as an optional dict.
 //! `static` declares a static method; `method` one that receives the object as `slf: Py<Self>`; `iter` a static
 //! method whose body returns a `core::paging::Pages`, handed out through a blocking and an async iterator class
 //! (see `paging.rs`).
@@ -24,21 +25,21 @@ macro_rules! twins {
     (
         $(#[doc = $doc:literal])*
         static $ty:ty, $name:ident / $name_async:ident, signature $sig:tt,
-        |$py:ident $(, $arg:ident : $argty:ty)* $(,)?| -> $ret:ty $body:block
+        |$py:ident $(, $arg:ident : $argty:ty)* $(, **$kw:ident)? $(,)?| -> $ret:ty $body:block
     ) => {
-        twins!(@emit [#[staticmethod]] [] [$(#[doc = $doc])*] $ty, $name, $name_async, $sig, $py, [$($arg: $argty),*], $ret, $body);
+        twins!(@emit [#[staticmethod]] [] [$(#[doc = $doc])*] $ty, $name, $name_async, $sig, $py, [$($arg: $argty),*] [$($kw)?], $ret, $body);
     };
     (
         $(#[doc = $doc:literal])*
         method $ty:ty, $name:ident / $name_async:ident, signature $sig:tt,
         |$slf:ident, $py:ident $(, $arg:ident : $argty:ty)* $(,)?| -> $ret:ty $body:block
     ) => {
-        twins!(@emit [] [$slf: pyo3::Py<Self>,] [$(#[doc = $doc])*] $ty, $name, $name_async, $sig, $py, [$($arg: $argty),*], $ret, $body);
+        twins!(@emit [] [$slf: pyo3::Py<Self>,] [$(#[doc = $doc])*] $ty, $name, $name_async, $sig, $py, [$($arg: $argty),*] [], $ret, $body);
     };
     (
         $(#[doc = $doc:literal])*
         iter $ty:ty, $name:ident -> $it:ident / $name_async:ident -> $ait:ident, signature $sig:tt,
-        |$py:ident $(, $arg:ident : $argty:ty)* $(,)?| $body:block
+        |$py:ident $(, $arg:ident : $argty:ty)* $(, **$kw:ident)? $(,)?| $body:block
     ) => {
         #[pyo3::pymethods]
         impl $ty {
@@ -46,7 +47,11 @@ macro_rules! twins {
             #[staticmethod]
             #[pyo3(signature = $sig)]
             #[allow(clippy::too_many_arguments)]
-            fn $name($py: pyo3::Python<'_>, $($arg: $argty),*) -> pyo3::PyResult<$it> {
+            fn $name(
+                $py: pyo3::Python<'_>,
+                $($arg: $argty,)*
+                $($kw: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>)?
+            ) -> pyo3::PyResult<$it> {
                 Ok($it($crate::python::paging::shared($body)))
             }
 
@@ -54,20 +59,28 @@ macro_rules! twins {
             #[staticmethod]
             #[pyo3(signature = $sig)]
             #[allow(clippy::too_many_arguments)]
-            fn $name_async($py: pyo3::Python<'_>, $($arg: $argty),*) -> pyo3::PyResult<$ait> {
+            fn $name_async(
+                $py: pyo3::Python<'_>,
+                $($arg: $argty,)*
+                $($kw: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>)?
+            ) -> pyo3::PyResult<$ait> {
                 Ok($ait($crate::python::paging::shared($body)))
             }
         }
     };
     (@emit [$($kind:tt)*] [$($receiver:tt)*] [$($doc:tt)*] $ty:ty, $name:ident, $name_async:ident, $sig:tt, $py:ident,
-     [$($arg:ident : $argty:ty),*], $ret:ty, $body:block) => {
+     [$($arg:ident : $argty:ty),*] [$($kw:ident)?], $ret:ty, $body:block) => {
         #[pyo3::pymethods]
         impl $ty {
             $($doc)*
             $($kind)*
             #[pyo3(signature = $sig)]
             #[allow(clippy::too_many_arguments)]
-            fn $name($($receiver)* $py: pyo3::Python<'_>, $($arg: $argty),*) -> pyo3::PyResult<$ret> {
+            fn $name(
+                $($receiver)* $py: pyo3::Python<'_>,
+                $($arg: $argty,)*
+                $($kw: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>)?
+            ) -> pyo3::PyResult<$ret> {
                 let work = $body;
                 $crate::python::runtime::block_on($py, work)
             }
@@ -78,7 +91,8 @@ macro_rules! twins {
             #[allow(clippy::too_many_arguments)]
             fn $name_async<'py>(
                 $($receiver)* $py: pyo3::Python<'py>,
-                $($arg: $argty),*
+                $($arg: $argty,)*
+                $($kw: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>)?
             ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
                 let work = $body;
                 $crate::python::runtime::awaitable($py, work)

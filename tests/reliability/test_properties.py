@@ -14,7 +14,6 @@ Every example talks real HTTP to the sandbox where the server is involved.
 
 from __future__ import annotations
 
-import inspect
 import json
 import pickle
 import re
@@ -211,12 +210,8 @@ def test_find_sends_exactly_the_values_given(query: dict[str, str], reveal: bool
     assert received == expected
 
 
-# Every list filter `Person.search` takes (all but the name, which takes one value, and the paging arguments).
-FILTERS = tuple(
-    name
-    for name in inspect.signature(Person.search).parameters
-    if name not in {"person_name", "page", "page_size", "client"}
-)
+# Every list filter `Person.search` takes (all but the name, which takes one value).
+FILTERS = tuple(name for name in Person.SEARCH_FILTERS if name != "person_name")
 
 
 @SERVER
