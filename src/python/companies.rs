@@ -2,7 +2,7 @@
 //! `CompanySearchPage` type.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyString};
 use pythonize::depythonize;
 use serde_json::{Map, Value};
 
@@ -11,9 +11,7 @@ use super::client::{resolve, PyClient};
 use super::errors::checked;
 use super::leads::{not_a_mapping, read_table_or, LeadCheck};
 use super::models::PyCompany;
-use super::paging::page_iterators;
-use super::people::{filter_names, search_query};
-use super::search::search_page;
+use super::search::searches;
 use super::twins::twins;
 use crate::core::bulk::{self, Batch};
 use crate::core::companies;
@@ -21,8 +19,7 @@ use crate::core::config::deadline;
 use crate::core::jobs::Kind;
 use crate::core::lead::check_company;
 use crate::core::models::Company;
-use crate::core::paging::SearchPages;
-use crate::core::people::{SearchCursor, COMPANY_FILTERS};
+use crate::core::people::COMPANY_FILTERS;
 use crate::core::table::InputTable;
 
 twins! {
@@ -39,52 +36,20 @@ twins! {
     }
 }
 
-twins! {
-    /// One page of companies matching the filters (all optional, combined with AND; each takes one value or a
-    /// list, matching any of its values): names (part of the name), domains, industries, sizes
-    /// (``"51-200 employees"``), types, locations (part of the location) and keywords. Costs no credits; paced to
-    /// the search rate limit.
-    static PyCompany, search / search_async, signature (*, page = 1, page_size = 10, client = None, **filters),
-    |py, page: i64, page_size: i64, client: Option<&Bound<'_, PyClient>>, **filters|
-        -> PyCompanySearchPage {
-        let query = search_query("search", &COMPANY_FILTERS, filters, page, page_size)?;
-        checked(py, query.validate())?;
-        PyCompanySearchPage::fetch(resolve(py, client)?, query)
+searches! {
+    PyCompany(Company) as "Company", filters COMPANY_FILTERS, results "company",
+    page PyCompanySearchPage as "CompanySearchPage",
+    iterators CompanySearchIterator as "CompanySearchIterator", AsyncCompanySearchIterator as "AsyncCompanySearchIterator",
+    search {
+        /// One page of companies matching the filters (all optional, combined with AND; each takes one value or a
+        /// list, matching any of its values): names (part of the name), domains, industries, sizes
+        /// (``"51-200 employees"``), types, locations (part of the location) and keywords. Costs no credits; paced to
+        /// the search rate limit.
     }
-}
-
-twins! {
-    /// Every company matching the filters (as ``search`` takes them), page after page (``page_size`` per
-    /// request) until the last page, an empty or repeated page, or ``max_results``. Always ends.
-    iter PyCompany, search_iter -> CompanySearchIterator / search_iter_async -> AsyncCompanySearchIterator,
-    signature (*, page = 1, page_size = 100, max_results = None, client = None, **filters),
-    |py, page: i64, page_size: i64, max_results: Option<i64>, client: Option<&Bound<'_, PyClient>>,
-     **filters| {
-        let query = search_query("search_iter", &COMPANY_FILTERS, filters, page, page_size)?;
-        let cursor = checked(py, SearchCursor::new(query, max_results))?;
-        SearchPages::new(resolve(py, client)?, cursor)
+    search_iter {
+        /// Every company matching the filters (as ``search`` takes them), page after page (``page_size`` per
+        /// request) until the last page, an empty or repeated page, or ``max_results``. Always ends.
     }
-}
-
-#[pymethods]
-impl PyCompany {
-    /// The filters ``search`` and ``search_iter`` take, by name.
-    #[classattr]
-    #[allow(non_snake_case)]
-    fn SEARCH_FILTERS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
-        filter_names(py, &COMPANY_FILTERS)
-    }
-}
-
-page_iterators! {
-    /// Iterator returned by ``Company.search_iter``.
-    CompanySearchIterator as "CompanySearchIterator", AsyncCompanySearchIterator as "AsyncCompanySearchIterator",
-    SearchPages<Company> => PyCompany
-}
-
-search_page! {
-    /// One page of company search results: iterable, with its ``_pagination`` numbers and ``next_page()``.
-    PyCompanySearchPage as "CompanySearchPage", Company => PyCompany
 }
 
 twins! {

@@ -3,12 +3,16 @@
 
 macro_rules! page_iterators {
     (
-        $(#[doc = $doc:literal])*
+        $(#[doc = $doc:expr])*
         $sync:ident as $sync_name:literal, $asynch:ident as $async_name:literal, $pages:ty => $item:ty
     ) => {
         $(#[doc = $doc])*
         #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $sync_name)]
         pub struct $sync(pub(crate) $crate::python::paging::Shared<$pages>);
+
+        #[doc = concat!("Async form of ``", $sync_name, "`` (``async for``).")]
+        #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $async_name)]
+        pub struct $asynch(pub(crate) $crate::python::paging::Shared<$pages>);
 
         #[pyo3::pymethods]
         impl $sync {
@@ -29,10 +33,6 @@ macro_rules! page_iterators {
                 Ok(next.map(<$item>::from))
             }
         }
-
-        #[doc = concat!("Async form of ``", $sync_name, "`` (``async for``).")]
-        #[pyo3::pyclass(frozen, module = "amplemarket._core", name = $async_name)]
-        pub struct $asynch(pub(crate) $crate::python::paging::Shared<$pages>);
 
         #[pyo3::pymethods]
         impl $asynch {

@@ -17,9 +17,8 @@
 //! ```
 //!
 //! A last argument `**filters` takes the keywords the signature does not name, as an optional dict.
-//! `static` declares a static method; `method` one that receives the object as `slf: Py<Self>`; `iter` a static
-//! method whose body returns a `core::paging::Pages`, handed out through a blocking and an async iterator class
-//! (see `paging.rs`).
+//! `static` declares a static method; `method` one that receives the object as `slf: Py<Self>`. (The searches'
+//! iterator methods, `search_iter` / `search_iter_async`, are declared by `searches!` in `search.rs`.)
 
 macro_rules! twins {
     (
@@ -35,38 +34,6 @@ macro_rules! twins {
         |$slf:ident, $py:ident $(, $arg:ident : $argty:ty)* $(,)?| -> $ret:ty $body:block
     ) => {
         twins!(@emit [] [$slf: pyo3::Py<Self>,] [$(#[doc = $doc])*] $ty, $name, $name_async, $sig, $py, [$($arg: $argty),*] [], $ret, $body);
-    };
-    (
-        $(#[doc = $doc:literal])*
-        iter $ty:ty, $name:ident -> $it:ident / $name_async:ident -> $ait:ident, signature $sig:tt,
-        |$py:ident $(, $arg:ident : $argty:ty)* $(, **$kw:ident)? $(,)?| $body:block
-    ) => {
-        #[pyo3::pymethods]
-        impl $ty {
-            $(#[doc = $doc])*
-            #[staticmethod]
-            #[pyo3(signature = $sig)]
-            #[allow(clippy::too_many_arguments)]
-            fn $name(
-                $py: pyo3::Python<'_>,
-                $($arg: $argty,)*
-                $($kw: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>)?
-            ) -> pyo3::PyResult<$it> {
-                Ok($it($crate::python::paging::shared($body)))
-            }
-
-            #[doc = concat!("Async iterator form of ``", stringify!($name), "`` (``async for``).")]
-            #[staticmethod]
-            #[pyo3(signature = $sig)]
-            #[allow(clippy::too_many_arguments)]
-            fn $name_async(
-                $py: pyo3::Python<'_>,
-                $($arg: $argty,)*
-                $($kw: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>)?
-            ) -> pyo3::PyResult<$ait> {
-                Ok($ait($crate::python::paging::shared($body)))
-            }
-        }
     };
     (@emit [$($kind:tt)*] [$($receiver:tt)*] [$($doc:tt)*] $ty:ty, $name:ident, $name_async:ident, $sig:tt, $py:ident,
      [$($arg:ident : $argty:ty),*] [$($kw:ident)?], $ret:ty, $body:block) => {
