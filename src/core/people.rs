@@ -187,12 +187,13 @@ pub const PERSON_FILTERS: [&str; 11] = [
 ];
 
 impl SearchQuery {
-    /// The query of filters given by name (one or more values each; `person_name` takes one) for a search that
-    /// takes the filters `names`, in their order whatever the order given. `Err` says which name it does not take.
+    /// The query of filters given by name (one or more values each, `None` for one left out; `person_name` takes
+    /// one value) for a search that takes the filters `names`, in their order whatever the order given. `Err` says
+    /// which name it does not take.
     pub fn of_filters(
         call: &str,
         names: &[&str],
-        mut given: Vec<(String, Vec<String>)>,
+        given: Vec<(String, Option<Vec<String>>)>,
         page: i64,
         page_size: i64,
     ) -> std::result::Result<SearchQuery, String> {
@@ -202,6 +203,7 @@ impl SearchQuery {
                 names.join(", ")
             ));
         }
+        let mut given: Vec<(String, Vec<String>)> = given.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
         given.sort_by_key(|(k, _)| names.iter().position(|n| n == k));
         let person_name = match given.first() {
             Some((k, _)) if k == "person_name" => given.remove(0).1.pop(),
@@ -345,11 +347,15 @@ impl<T: Listed> SearchCursor<T> {
 mod tests {
     use super::*;
 
-    fn given(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    fn lists(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
             .collect()
+    }
+
+    fn given(pairs: &[(&str, &[&str])]) -> Vec<(String, Option<Vec<String>>)> {
+        lists(pairs).into_iter().map(|(k, v)| (k, Some(v))).collect()
     }
 
     #[test]
@@ -369,9 +375,18 @@ mod tests {
         assert_eq!(q.person_name.as_deref(), Some("Jane"));
         assert_eq!(
             q.lists,
-            given(&[("person_titles", &["CEO", "CTO"]), ("company_names", &["A"])])
+            lists(&[("person_titles", &["CEO", "CTO"]), ("company_names", &["A"])])
         );
         assert_eq!((q.page, q.page_size), (2, 10));
+    }
+
+    #[test]
+    fn a_filter_left_out_with_none_is_not_sent_but_its_name_is_checked() {
+        let left_out = vec![("company_names".to_string(), None)];
+        let q = SearchQuery::of_filters("search", &PERSON_FILTERS, left_out, 1, 10).unwrap();
+        assert!(q.lists.is_empty() && q.person_name.is_none());
+        let misspelt = vec![("titles".to_string(), None)];
+        assert!(SearchQuery::of_filters("search", &PERSON_FILTERS, misspelt, 1, 10).is_err());
     }
 
     #[test]

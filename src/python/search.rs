@@ -93,7 +93,7 @@ macro_rules! searches {
 pub(crate) use searches;
 
 /// A search's `**filters` as its query: each a string or (but `person_name`) a list of strings, `None` leaving it
-/// out; `names` are the filters this search takes.
+/// out (a name the search does not take is refused all the same); `names` are the filters this search takes.
 pub fn search_query(
     call: &str,
     names: &[&str],
@@ -104,10 +104,8 @@ pub fn search_query(
     let mut given = Vec::new();
     for (name, value) in filters.into_iter().flatten() {
         let name: String = name.extract()?;
-        if !value.is_none() {
-            let values = filter_values(&name, &value)?;
-            given.push((name, values));
-        }
+        let values = (!value.is_none()).then(|| filter_values(&name, &value)).transpose()?;
+        given.push((name, values));
     }
     SearchQuery::of_filters(call, names, given, page, page_size).map_err(PyTypeError::new_err)
 }

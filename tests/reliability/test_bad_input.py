@@ -249,6 +249,7 @@ CLIENT_CASES = [
     case("search/empty-in-list", search(person_titles=["CEO", " "]), InvalidInputError, "`person_titles`[1] is empty"),
     case("search/int-name", search(person_name=7), TypeError, "'person_name'"),
     case("search/unknown-kwarg", search(titles=["CEO"]), TypeError, "unexpected keyword argument 'titles'"),
+    case("search/unknown-kwarg-none", search(titles=None), TypeError, "unexpected keyword argument 'titles'"),
     case(
         "search_async/page_size-0",
         lambda ctx: Person.search_async(page_size=0, client=ctx.client),
