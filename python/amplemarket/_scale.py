@@ -7,6 +7,7 @@ Nothing here imports pyspark or dask.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -109,7 +110,7 @@ class TaskOptions(TypedDict, total=False):
 
 
 def task_settings(
-    call: str,
+    call: Callable[..., Any],
     slots: Callable[[], int],
     options: TaskOptions,
     *,
@@ -121,8 +122,9 @@ def task_settings(
     over the engine's task slots), the key source, the checkpoint and the idempotency salt."""
     unknown = sorted(set(options) - set(TaskOptions.__annotations__))
     if unknown:
-        known = ", ".join(sorted({*TaskOptions.__annotations__, *("checkpoint", "timeout", "find_concurrency")}))
-        raise TypeError(f"{call}() got an unexpected keyword argument {unknown[0]!r}; it takes {known}")
+        own = [p.name for p in inspect.signature(call).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        known = ", ".join(sorted({*TaskOptions.__annotations__, *own}))
+        raise TypeError(f"{call.__name__}() got an unexpected keyword argument {unknown[0]!r}; it takes {known}")
     concurrency = options.get("concurrency")
     if concurrency is not None and concurrency < 1:
         raise ValueError(f"concurrency must be a positive number of tasks running at once, got {concurrency}")
@@ -182,7 +184,7 @@ class Engine:
             timeout: Seconds each task waits for its jobs.
             client_options: More ``Client`` settings (``max_retries``, ``timeout``…) for the tasks' clients.
         """
-        settings = task_settings("enrich", lambda: self.slots(df), options, checkpoint=checkpoint, timeout=timeout)
+        settings = task_settings(self.enrich, lambda: self.slots(df), options, checkpoint=checkpoint, timeout=timeout)
         return self.run(df, "enrich", settings)
 
     def find(self, df: Any, *, find_concurrency: int = 8, **options: Unpack[TaskOptions]) -> Any:
@@ -191,7 +193,7 @@ class Engine:
         ``person_json``. One request per row, so ~100x slower than ``enrich`` under the same rate limit; use it where
         ``/people/find``'s matching is wanted. Arguments as ``enrich``; ``find_concurrency`` bounds each task's
         requests in flight."""
-        settings = task_settings("find", lambda: self.slots(df), options, find_concurrency=find_concurrency)
+        settings = task_settings(self.find, lambda: self.slots(df), options, find_concurrency=find_concurrency)
         return self.run(df, "find", settings)
 
 

@@ -141,5 +141,11 @@ def test_a_misspelt_option_is_named_with_the_ones_there_are(call: str) -> None:
         raise AssertionError("nothing may run before the options are checked")
 
     engine = Engine(slots=never, run=never)
-    with pytest.raises(TypeError, match=rf"{call}\(\) got an unexpected keyword argument 'colums'; it takes .*columns"):
+    with pytest.raises(
+        TypeError, match=rf"{call}\(\) got an unexpected keyword argument 'colums'; it takes .*columns"
+    ) as e:
         getattr(engine, call)(object(), colums={"E-mail": "email"})
+    own = {"enrich": ("checkpoint", "timeout"), "find": ("find_concurrency",)}[call]
+    others = {"enrich": ("find_concurrency",), "find": ("checkpoint", "timeout")}[call]
+    taken = str(e.value).split("it takes ")[1].split(", ")
+    assert set(own) <= set(taken) and not set(others) & set(taken), taken
